@@ -1,0 +1,56 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a building block.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+INSTALLED := $(VENV)/.installed
+
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export DO_NOT_TRACK := 1
+export DBT_SEND_ANONYMOUS_USAGE_STATS := False
+
+.PHONY: setup run test lint unit e2e dbt-test sample clean
+
+setup: $(INSTALLED)
+
+# The venv is (re)built whenever the lock changes. uv prints its own progress.
+$(INSTALLED): requirements.lock pyproject.toml
+	@echo "==> Creating the virtualenv in $(VENV) and installing the pinned stack (requirements.lock)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	@$(UV) pip install --python $(PY) -r requirements.lock
+	@$(UV) pip install --python $(PY) --no-deps -e .
+	@touch $@
+	@echo "==> Environment ready"
+
+run: $(INSTALLED)
+	@$(VENV)/bin/smartcity run
+
+test: $(INSTALLED) lint unit dbt-test e2e
+
+lint: $(INSTALLED)
+	@echo "==> Lint: ruff (Python), sqlfluff (dbt SQL)"
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models --disable-progress-bar
+
+unit: $(INSTALLED)
+	@echo "==> Unit and component tests"
+	@$(VENV)/bin/pytest -m "not e2e" -q
+
+dbt-test: $(INSTALLED)
+	@echo "==> dbt build (models, data tests, unit tests) on the sample landing area"
+	@$(VENV)/bin/smartcity dbt-check
+
+e2e: $(INSTALLED)
+	@echo "==> End-to-end: the real Airflow DAG"
+	@$(VENV)/bin/pytest -m e2e -q
+
+# Regenerate the shipped sample landing area (deterministic: the result must equal what git holds).
+sample: $(INSTALLED)
+	@$(PY) -m sample_data.generate --out include/sample_landing
+
+clean:
+	rm -rf $(VENV) .airflow data dbt_project/target dbt_project/logs
