@@ -1,0 +1,53 @@
+-- The state of every project as of every month: its current row with the latest report_month <= month,
+-- carried forward; a project never reported is at 0 %, 0 baht, not_started.
+with projects as (
+    select * from {{ ref('stg_registry__projects') }}
+),
+
+months as (
+    select * from {{ ref('int_months') }}
+),
+
+current_rows as (
+    select * from {{ ref('int_submissions_current') }}
+    where not is_superseded
+),
+
+project_months as (
+    select
+        projects.project_code,
+        months.month
+    from projects
+    cross join months
+),
+
+as_of as (
+    select
+        project_months.project_code,
+        project_months.month,
+        current_rows.report_month as state_report_month,
+        current_rows.progress_pct,
+        current_rows.spend_to_date_thb,
+        current_rows.status,
+        current_rows.obstacles
+    from project_months
+    asof left join current_rows
+        on
+            project_months.project_code = current_rows.project_code
+            and project_months.month >= current_rows.report_month
+),
+
+final as (
+    select
+        project_code,
+        month,
+        state_report_month,
+        state_report_month is not null as has_report,
+        coalesce(progress_pct, 0) as progress_pct,
+        coalesce(spend_to_date_thb, 0) as spend_to_date_thb,
+        coalesce(status, 'not_started') as status,
+        coalesce(obstacles, []) as obstacles
+    from as_of
+)
+
+select * from final

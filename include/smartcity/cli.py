@@ -1,0 +1,86 @@
+"""`smartcity`: the command behind `make run`.
+
+It decides which months need processing, runs the Airflow DAG for them, and prints the summary.
+User mistakes (a bad setting, a missing landing area) end with a message and exit code 2, not a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from datetime import UTC, datetime
+
+from smartcity.airflow_runner import airflow_env, ensure_metadata_db, run_dag
+from smartcity.config import ConfigError, load_settings
+from smartcity.pipeline import plan_run
+from smartcity.summary import format_headline, read_headline
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def command_run(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    plan = plan_run(settings, run_id="make-run-plan")
+    if not plan.months:
+        _say(f"Nothing new: every landing month up to {plan.target_month} is already processed. No work done.")
+        if settings.warehouse.exists():
+            _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
+        return 0
+    _say(
+        f"==> {len(plan.months)} month(s) to process through the Airflow DAG, up to {plan.target_month}: "
+        f"{', '.join(plan.months)}"
+    )
+    env = airflow_env(settings)
+    ensure_metadata_db(env, echo=_say)
+    log_file = settings.state_dir / "logs" / f"dag-run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    _say(f"==> Running DAG smartcity_monthly (Airflow log: {log_file})")
+    exit_code = run_dag(env, plan.target_month, log_file, echo=_say)
+    after = plan_run(settings, run_id="make-run-check", requested_month=_first_of(plan.target_month))
+    if exit_code != 0 or after.months:
+        _say(
+            f"The DAG run failed (exit code {exit_code}); the previous warehouse, if any, is unchanged.\n"
+            f"Read the Airflow log for the failing task: {log_file}"
+        )
+        return 1
+    _say(format_headline(read_headline(settings.warehouse, months=plan.months), settings.warehouse, plan.months))
+    return 0
+
+
+def command_summary(_: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.warehouse.exists():
+        _say(f"No warehouse at {settings.warehouse} yet: run `make run` first.")
+        return 1
+    _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
+    return 0
+
+
+def _first_of(month: str):
+    from smartcity.config import parse_month_setting
+
+    return parse_month_setting(month)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="smartcity", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="process every pending month through the Airflow DAG and publish").set_defaults(
+        handler=command_run
+    )
+    commands.add_parser("summary", help="print the published warehouse's headline").set_defaults(
+        handler=command_summary
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        _say(f"Configuration error: {error}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The one place where the SMARTCITY_* settings are read, validated and given their defaults.
+
+Every other module receives a `Settings` object; nothing else reads the environment.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE_LANDING = REPO_ROOT / "include" / "sample_landing"
+DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+INDEX_PILLARS = ("progress", "schedule", "investment", "plan_quality", "reporting", "coverage")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class ConfigError(ValueError):
+    """A setting a user gave is wrong; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    landing: str
+    warehouse: Path
+    month: date | None
+    index_weights: dict[str, float] | None
+
+    @property
+    def state_dir(self) -> Path:
+        """The pipeline's own state, derived from the warehouse path so two warehouses never share it."""
+        return self.warehouse.with_name(self.warehouse.name + ".state")
+
+    @property
+    def pipeline_db(self) -> Path:
+        """The build database: raw tables, validation results and dbt models. Never opened by BI tools."""
+        return self.state_dir / "build.duckdb"
+
+    @property
+    def received_dir(self) -> Path:
+        """Write-once copies of every file received, named by checksum."""
+        return self.state_dir / "received"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.state_dir / "reports"
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as environment variables, to hand them to a child process (Airflow, dbt)."""
+        env = {"SMARTCITY_LANDING": self.landing, "SMARTCITY_WAREHOUSE": str(self.warehouse)}
+        if self.month is not None:
+            env["SMARTCITY_MONTH"] = self.month.strftime("%Y-%m")
+        if self.index_weights is not None:
+            env["SMARTCITY_INDEX_WEIGHTS"] = json.dumps(self.index_weights)
+        return env
+
+
+def parse_month_setting(value: str, variable: str = "SMARTCITY_MONTH") -> date:
+    match = _MONTH.match(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 1990 <= int(match.group(1)) <= 2100:
+        raise ConfigError(f"{variable}={value!r} is not a month: write it as YYYY-MM in the CE calendar, e.g. 2024-03")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def parse_index_weights(value: str) -> dict[str, float]:
+    try:
+        weights = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"SMARTCITY_INDEX_WEIGHTS is not valid JSON ({error.msg}); example: '{{\"progress\": 1}}'") from None
+    if not isinstance(weights, dict) or not weights:
+        raise ConfigError("SMARTCITY_INDEX_WEIGHTS must be a JSON object of pillar weights, e.g. '{\"progress\": 1}'")
+    unknown = sorted(set(weights) - set(INDEX_PILLARS))
+    if unknown:
+        raise ConfigError(f"SMARTCITY_INDEX_WEIGHTS names unknown pillars {unknown}; the pillars are {list(INDEX_PILLARS)}")
+    parsed: dict[str, float] = {}
+    for pillar, weight in weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+            raise ConfigError(f"SMARTCITY_INDEX_WEIGHTS: the weight of {pillar!r} must be a number >= 0, not {weight!r}")
+        parsed[pillar] = float(weight)
+    if sum(parsed.values()) <= 0:
+        raise ConfigError("SMARTCITY_INDEX_WEIGHTS: at least one pillar needs a weight above 0")
+    # Pillars not named get weight 0 (contract section 1).
+    return {pillar: parsed.get(pillar, 0.0) for pillar in INDEX_PILLARS}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    landing = (env.get("SMARTCITY_LANDING") or "").strip() or str(SAMPLE_LANDING)
+    warehouse_value = (env.get("SMARTCITY_WAREHOUSE") or "").strip()
+    warehouse = Path(warehouse_value).expanduser() if warehouse_value else DEFAULT_WAREHOUSE
+    if warehouse.suffix == "" or warehouse.is_dir():
+        raise ConfigError(
+            f"SMARTCITY_WAREHOUSE={warehouse_value!r} must be the path of a DuckDB file, e.g. data/warehouse.duckdb"
+        )
+    month_value = (env.get("SMARTCITY_MONTH") or "").strip()
+    weights_value = (env.get("SMARTCITY_INDEX_WEIGHTS") or "").strip()
+    return Settings(
+        landing=landing,
+        warehouse=warehouse.resolve(),
+        month=parse_month_setting(month_value) if month_value else None,
+        index_weights=parse_index_weights(weights_value) if weights_value else None,
+    )

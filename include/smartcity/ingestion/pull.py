@@ -1,0 +1,154 @@
+"""The pull step: copy each new landing file into the pipeline's store and load its raw rows.
+
+Exactly once: a file is identified by its landing path and its checksum. Pulling a month again
+ingests nothing twice; a changed file under the same name is a new submission. Received copies
+are written once and never modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile
+from smartcity.normalize import SUBMISSION_COLUMNS
+from smartcity.readers import UnreadableFile, read_table
+
+log = logging.getLogger(__name__)
+_UNSAFE = re.compile(r"[^A-Za-z0-9._\-\u0E00-\u0E7F]+")
+
+
+@dataclass(frozen=True)
+class PullResult:
+    month: date
+    files_seen: int
+    files_new: int
+    rows_new: int
+    files_unreadable: int
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_identity(landing_path: str, sha256: str) -> str:
+    """Same path and same bytes = the same submission; anything else is a new one."""
+    return hashlib.sha256(f"{landing_path}\n{sha256}".encode()).hexdigest()[:32]
+
+
+def store_copy(source: Path, received_dir: Path, month: date, sha256: str) -> Path:
+    """Write-once copy named by checksum; written to a temporary name, then renamed into place."""
+    folder = received_dir / month.strftime("%Y-%m")
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{sha256[:16]}__{_UNSAFE.sub('_', source.name)[-120:]}"
+    if not target.exists():
+        partial = target.with_name(target.name + ".partial")
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    return target
+
+
+def pull_month(
+    con: duckdb.DuckDBPyConnection, landing: LandingArea, received_dir: Path, month: date, run_id: str
+) -> PullResult:
+    files = landing.submission_files(month)
+    known = {row[0] for row in con.execute("select file_id from raw.received_files").fetchall()}
+    new_files = rows = unreadable = 0
+    for landing_file in files:
+        sha256 = sha256_of(landing_file.local_path)
+        file_id = file_identity(landing_file.relative_path, sha256)
+        if file_id in known:
+            continue
+        stored = store_copy(landing_file.local_path, received_dir, month, sha256)
+        loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id)
+        new_files += 1
+        rows += max(loaded, 0)
+        unreadable += loaded < 0
+    log.info(
+        "pull %s: %d file(s) in the landing area, %d new (%d rows), %d unreadable",
+        month.strftime("%Y-%m"),
+        len(files),
+        new_files,
+        rows,
+        unreadable,
+    )
+    return PullResult(month, len(files), new_files, rows, unreadable)
+
+
+def _register_file(
+    con: duckdb.DuckDBPyConnection,
+    landing_file: LandingFile,
+    stored: Path,
+    file_id: str,
+    sha256: str,
+    month: date,
+    run_id: str,
+) -> int:
+    """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
+    arrived_at = datetime.now(UTC)
+    table = reason = None
+    if stored.suffix.lower() not in SUBMISSION_SUFFIXES:
+        reason = (
+            f"files of type '{stored.suffix or '(none)'}' are not accepted; "
+            "send the submission as .csv, .xlsx or .json"
+        )
+    else:
+        try:
+            table = read_table(stored)
+        except UnreadableFile as error:
+            reason = error.reason
+    con.begin()
+    try:
+        con.execute(
+            "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                file_id,
+                landing_file.relative_path,
+                month,
+                sha256,
+                stored.stat().st_size,
+                str(stored),
+                arrived_at,
+                run_id,
+                table.file_format if table else None,
+                table.encoding if table else None,
+                len(table.rows) if table else None,
+                reason,
+            ],
+        )
+        if table is None:
+            log.warning("rejected %s: %s", landing_file.relative_path, reason)
+            con.execute(
+                "insert into dq.rejected_files values (?, ?, ?, ?, ?, ?)",
+                [run_id, landing_file.relative_path, reason, file_id, month, str(stored)],
+            )
+        elif table.rows:
+            frame = pd.DataFrame(
+                [
+                    [file_id, row.row_number, *(row.values.get(c) for c in SUBMISSION_COLUMNS), row.raw_record]
+                    for row in table.rows
+                ],
+                columns=["file_id", "row_number", *SUBMISSION_COLUMNS, "raw_record"],
+                dtype=object,
+            )
+            con.register("new_rows", frame)
+            con.execute("insert into raw.submission_rows by name select * from new_rows")
+            con.unregister("new_rows")
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    return -1 if table is None else len(table.rows)

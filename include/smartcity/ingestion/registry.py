@@ -1,0 +1,237 @@
+"""The registry of cities, projects and plan assessments: read, normalised, checked, loaded.
+
+The registry is reference data every figure depends on, so a broken registry stops the run
+(before anything is published) with a message listing each fault by file, row and column.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from smartcity.ingestion.sources import LandingArea
+from smartcity.normalize import ParseError, clean_text, normalize_code, parse_date, parse_decimal, parse_month
+from smartcity.readers import UnreadableFile, read_registry_csv
+
+log = logging.getLogger(__name__)
+
+CODE = re.compile(r"^[A-Z0-9_-]{2,40}$")
+PROVINCE = re.compile(r"^TH-\d{2}$")
+DIMENSIONS = ("ENV", "ENE", "MOB", "ECO", "LIV", "PEO", "GOV")
+OPERATOR_TYPES = (
+    "local_government",
+    "state_enterprise",
+    "university",
+    "private",
+    "province",
+    "central_government",
+)
+CITY_STATUSES = ("certified", "proposal_passed", "proposal_revise", "proposal_rejected", "lapsed")
+MAX_LISTED_FAULTS = 25
+
+
+class RegistryError(Exception):
+    """The registry cannot be used; `faults` name each problem and where it is."""
+
+    def __init__(self, faults: list[str]) -> None:
+        self.faults = faults
+        shown = "\n  - ".join(faults[:MAX_LISTED_FAULTS])
+        more = f"\n  (and {len(faults) - MAX_LISTED_FAULTS} more)" if len(faults) > MAX_LISTED_FAULTS else ""
+        super().__init__(f"the registry is broken, nothing was published:\n  - {shown}{more}")
+
+
+@dataclass
+class _Sheet:
+    """One registry file being normalised; collects faults instead of stopping at the first."""
+
+    name: str
+    faults: list[str] = field(default_factory=list)
+
+    def value(self, row: dict, row_number: int, column: str, parse: Callable[[Any], Any], required: bool = True):
+        text = clean_text(row.get(column))
+        if text is None:
+            if required:
+                self.faults.append(f"{self.name} row {row_number}: '{column}' is empty; it is required")
+            return None
+        try:
+            return parse(text)
+        except ParseError as error:
+            self.faults.append(f"{self.name} row {row_number}, column '{column}': {error}")
+            return None
+
+    def check(self, condition: bool, row_number: int, message: str) -> None:
+        if not condition:
+            self.faults.append(f"{self.name} row {row_number}: {message}")
+
+
+def _check_unique(sheet: _Sheet, frame: pd.DataFrame, column: str) -> None:
+    repeated = frame[column].notna() & frame[column].duplicated(keep="first")
+    for index in frame.index[repeated]:
+        sheet.check(False, int(index) + 1, f"{column} {frame[column][index]!r} appears more than once")
+
+
+def _one_of(allowed: tuple[str, ...]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = text.strip().lower()
+        if value not in allowed:
+            raise ParseError(f"{text!r} is not one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _code(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = normalize_code(text) or ""
+        if not pattern.match(value):
+            raise ParseError(f"{text!r} is not a valid {what}")
+        return value
+
+    return parse
+
+
+def _read(landing: LandingArea, name: str, required: bool) -> list[dict]:
+    landing_file = landing.registry_file(name)
+    if landing_file is None:
+        if required:
+            raise RegistryError([f"registry/{name} is missing from the landing area"])
+        return []
+    try:
+        return read_registry_csv(landing_file.local_path)
+    except UnreadableFile as error:
+        raise RegistryError([f"registry/{name}: {error.reason}"]) from None
+
+
+def normalise_cities(rows: list[dict]) -> tuple[pd.DataFrame, list[str]]:
+    sheet = _Sheet("registry/cities.csv")
+    records = []
+    for number, row in enumerate(rows, start=1):
+        records.append(
+            {
+                "city_code": sheet.value(row, number, "city_code", _code(CODE, "city code ([A-Z0-9_-]{2,40})")),
+                "name_th": clean_text(row.get("name_th")),
+                "name_en": clean_text(row.get("name_en")),
+                "province_code": sheet.value(row, number, "province_code", _code(PROVINCE, "province code (TH-nn)")),
+                "operator_name": clean_text(row.get("operator_name")),
+                "operator_type": sheet.value(row, number, "operator_type", _one_of(OPERATOR_TYPES), required=False),
+                "city_type": sheet.value(row, number, "city_type", _one_of(("livable", "new")), required=False),
+                "peer_group": sheet.value(row, number, "peer_group", _one_of(("city", "province"))),
+                "status": sheet.value(row, number, "status", _one_of(CITY_STATUSES)),
+                "status_since": sheet.value(row, number, "status_since", parse_date),
+            }
+        )
+    frame = pd.DataFrame(records, columns=list(_CITY_TYPES))
+    _check_unique(sheet, frame, "city_code")
+    return frame, sheet.faults
+
+
+def normalise_projects(rows: list[dict], city_codes: set[str]) -> tuple[pd.DataFrame, list[str]]:
+    sheet = _Sheet("registry/projects.csv")
+    records = []
+    for number, row in enumerate(rows, start=1):
+        record = {
+            "project_code": sheet.value(row, number, "project_code", _code(CODE, "project code")),
+            "city_code": sheet.value(row, number, "city_code", normalize_code),
+            "dimension_code": sheet.value(row, number, "dimension_code", _code(re.compile("^(ENV|ENE|MOB|ECO|LIV|PEO|GOV)$"), "dimension code")),
+            "name_th": clean_text(row.get("name_th")),
+            "name_en": clean_text(row.get("name_en")),
+            "budget_thb": sheet.value(row, number, "budget_thb", parse_decimal),
+            "planned_start": sheet.value(row, number, "planned_start", parse_month),
+            "planned_end": sheet.value(row, number, "planned_end", parse_month),
+            "funding_source": sheet.value(
+                row, number, "funding_source", _one_of(("public", "private", "ppp")), required=False
+            ),
+        }
+        if record["city_code"] is not None:
+            sheet.check(record["city_code"] in city_codes, number, f"city_code {record['city_code']!r} is not in cities.csv")
+        if record["budget_thb"] is not None:
+            sheet.check(record["budget_thb"] >= 0, number, "budget_thb must be >= 0")
+            record["budget_thb"] = round(record["budget_thb"], 2)
+        if record["planned_start"] and record["planned_end"]:
+            sheet.check(record["planned_start"] <= record["planned_end"], number, "planned_start is after planned_end")
+        records.append(record)
+    frame = pd.DataFrame(records, columns=list(_PROJECT_TYPES))
+    _check_unique(sheet, frame, "project_code")
+    return frame, sheet.faults
+
+
+def normalise_plan_assessments(rows: list[dict], city_codes: set[str]) -> tuple[pd.DataFrame, list[str]]:
+    sheet = _Sheet("registry/plan_assessments.csv")
+    records = []
+    for number, row in enumerate(rows, start=1):
+        record = {
+            "city_code": sheet.value(row, number, "city_code", normalize_code),
+            "component": sheet.value(row, number, "component", parse_decimal),
+            "score": sheet.value(row, number, "score", parse_decimal),
+            "assessed_on": sheet.value(row, number, "assessed_on", parse_date, required=False),
+        }
+        if record["city_code"] is not None:
+            sheet.check(record["city_code"] in city_codes, number, f"city_code {record['city_code']!r} is not in cities.csv")
+        if record["component"] is not None:
+            sheet.check(record["component"] in range(1, 6), number, "component must be 1 to 5")
+            record["component"] = int(record["component"])
+        if record["score"] is not None:
+            sheet.check(0 <= record["score"] <= 100, number, "score must be within 0-100")
+            record["score"] = float(record["score"])
+        records.append(record)
+    return pd.DataFrame(records, columns=list(_ASSESSMENT_TYPES)), sheet.faults
+
+
+_CITY_TYPES = {
+    "city_code": "varchar",
+    "name_th": "varchar",
+    "name_en": "varchar",
+    "province_code": "varchar",
+    "operator_name": "varchar",
+    "operator_type": "varchar",
+    "city_type": "varchar",
+    "peer_group": "varchar",
+    "status": "varchar",
+    "status_since": "date",
+}
+_PROJECT_TYPES = {
+    "project_code": "varchar",
+    "city_code": "varchar",
+    "dimension_code": "varchar",
+    "name_th": "varchar",
+    "name_en": "varchar",
+    "budget_thb": "decimal(18, 2)",
+    "planned_start": "date",
+    "planned_end": "date",
+    "funding_source": "varchar",
+}
+_ASSESSMENT_TYPES = {"city_code": "varchar", "component": "integer", "score": "double", "assessed_on": "date"}
+
+
+def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+    columns = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type in types.items())
+    con.register("registry_frame", frame)
+    con.execute(f"create or replace table {table} as select {columns} from registry_frame")  # noqa: S608 (fixed names)
+    con.unregister("registry_frame")
+
+
+def load_registry(con: duckdb.DuckDBPyConnection, landing: LandingArea) -> dict[str, int]:
+    """Read, check and load the registry; raise RegistryError listing every fault."""
+    cities, faults = normalise_cities(_read(landing, "cities.csv", required=True))
+    city_codes = set(cities["city_code"].dropna())
+    projects, project_faults = normalise_projects(_read(landing, "projects.csv", required=True), city_codes)
+    assessments, assessment_faults = normalise_plan_assessments(
+        _read(landing, "plan_assessments.csv", required=False), city_codes
+    )
+    faults += project_faults + assessment_faults
+    if faults:
+        raise RegistryError(faults)
+    con.begin()
+    _replace_table(con, "registry.cities", cities, _CITY_TYPES)
+    _replace_table(con, "registry.projects", projects, _PROJECT_TYPES)
+    _replace_table(con, "registry.plan_assessments", assessments, _ASSESSMENT_TYPES)
+    con.commit()
+    counts = {"cities": len(cities), "projects": len(projects), "plan_assessments": len(assessments)}
+    log.info("registry loaded: %(cities)d cities, %(projects)d projects, %(plan_assessments)d plan assessments", counts)
+    return counts

@@ -1,0 +1,125 @@
+"""The four steps of a monthly run, as plain functions the Airflow DAG wires together.
+
+Each step takes the settings and the run's plan, is idempotent for its months, and logs what it
+did. None of them imports Airflow, so they are tested without it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime
+
+from smartcity.config import ConfigError, Settings
+from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
+from smartcity.ingestion.registry import load_registry
+from smartcity.ingestion.sources import open_landing
+from smartcity.publication.publish import publish
+from smartcity.state import connect, ensure_state
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    run_id: str
+    target_month: str  # YYYY-MM: the month asked for
+    months: list[str]  # YYYY-MM: the landing months this run pulls and validates, oldest first
+    report_month: str  # YYYY-MM: the last month the marts cover
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, value: dict) -> RunPlan:
+        return cls(**value)
+
+    @property
+    def month_dates(self) -> list[date]:
+        return [_month(m) for m in self.months]
+
+
+def _month(value: str) -> date:
+    return date(int(value[:4]), int(value[5:7]), 1)
+
+
+def _has_new_files(con, landing, month: date) -> bool:
+    known = {row[0] for row in con.execute("select file_id from raw.received_files where received_month = ?", [month]).fetchall()}
+    return any(
+        file_identity(f.relative_path, sha256_of(f.local_path)) not in known for f in landing.submission_files(month)
+    )
+
+
+def plan_run(settings: Settings, run_id: str, requested_month: date | None = None) -> RunPlan:
+    """Which landing months this run must process: every month up to the target not yet processed,
+    or holding a file not received before (a late or corrected file in an old month)."""
+    landing = open_landing(settings.landing)
+    available = landing.submission_months()
+    target = requested_month or settings.month or (available[-1] if available else None)
+    if target is None:
+        raise ConfigError(f"the landing area {landing.description} has no submissions/<YYYY-MM>/ folder yet")
+    ensure_state(settings)
+    with connect(settings.pipeline_db) as con:
+        processed = {row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()}
+        pending = [m for m in available if m <= target and (m not in processed or _has_new_files(con, landing, m))]
+    last = max([target, *processed]) if processed else target
+    plan = RunPlan(
+        run_id=run_id,
+        target_month=target.strftime("%Y-%m"),
+        months=[m.strftime("%Y-%m") for m in pending],
+        report_month=last.strftime("%Y-%m"),
+    )
+    if pending:
+        log.info("plan: %d month(s) to process up to %s: %s", len(pending), plan.target_month, ", ".join(plan.months))
+    else:
+        log.info("plan: nothing new up to %s; the warehouse is up to date", plan.target_month)
+    return plan
+
+
+def run_pull(settings: Settings, plan: RunPlan) -> dict:
+    landing = open_landing(settings.landing)
+    ensure_state(settings)
+    totals = {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
+    with connect(settings.pipeline_db) as con:
+        load_registry(con, landing)
+        for position, month in enumerate(plan.month_dates, start=1):
+            result = pull_month(con, landing, settings.received_dir, month, plan.run_id)
+            totals["files_new"] += result.files_new
+            totals["rows_new"] += result.rows_new
+            totals["files_unreadable"] += result.files_unreadable
+            log.info("pull progress: %d/%d months", position, len(plan.months))
+    return totals
+
+
+def run_validate(settings: Settings, plan: RunPlan) -> dict:
+    from smartcity.validation.submissions import validate_month
+    from smartcity.validation.suites import SuiteRunner
+
+    runner = SuiteRunner(settings.state_dir / "gx")
+    totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0}
+    with connect(settings.pipeline_db) as con:
+        for position, month in enumerate(plan.month_dates, start=1):
+            outcome = validate_month(con, runner, month, plan.run_id)
+            totals["rows_received"] += outcome.rows_received
+            totals["rows_accepted"] += outcome.rows_accepted
+            totals["rows_quarantined"] += outcome.rows_quarantined
+            log.info("validate progress: %d/%d months", position, len(plan.months))
+    log.info("Data Docs: %s", runner.docs_index())
+    return totals
+
+
+def run_transform(settings: Settings, plan: RunPlan) -> None:
+    from smartcity.transformation.dbt import dbt_build
+
+    dbt_build(settings, _month(plan.report_month))
+
+
+def run_publish(settings: Settings, plan: RunPlan) -> str:
+    path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
+    now = datetime.now(UTC)
+    with connect(settings.pipeline_db) as con:
+        con.executemany(
+            "insert or replace into pipeline.processed_months values (?, ?, ?)",
+            [[month, plan.run_id, now] for month in plan.month_dates],
+        )
+    return str(path)

@@ -1,0 +1,1 @@
+"""Publication: the atomic replacement of the warehouse BI tools read."""

@@ -1,0 +1,111 @@
+"""The closing summary of a run, read from the published warehouse (read-only, as a BI tool would)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Headline:
+    month: str
+    certified_cities: int
+    progress_pct: float | None
+    investment_value_thb: float
+    spend_to_date_thb: float
+    top_cities: list[tuple[int, str, str, float | None]]
+    rows_accepted: int
+    rows_quarantined: int
+    files_rejected: int
+
+
+def read_headline(warehouse: Path, month: str | None = None, months: list[str] | None = None) -> Headline:
+    """The programme's figures for `month` (default: the latest) and the row counts of `months` (default: all)."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        month_filter = month or con.execute("select strftime(max(month), '%Y-%m') from marts.program_summary_monthly").fetchone()[0]
+        program = con.execute(
+            "select certified_cities, progress_pct, investment_value_thb, spend_to_date_thb "
+            "from marts.program_summary_monthly where strftime(month, '%Y-%m') = ?",
+            [month_filter],
+        ).fetchone()
+        top = con.execute(
+            """
+            select c.rank_progress, c.city_code, coalesce(r.name_en, c.city_code), c.progress_pct
+            from marts.city_progress_monthly c
+            left join marts.dim_cities r using (city_code)
+            where strftime(c.month, '%Y-%m') = ?
+            order by c.rank_progress, c.city_code
+            limit 5
+            """,
+            [month_filter],
+        ).fetchall() if _has_table(con, "marts", "dim_cities") else con.execute(
+            """
+            select rank_progress, city_code, city_code, progress_pct from marts.city_progress_monthly
+            where strftime(month, '%Y-%m') = ? order by rank_progress, city_code limit 5
+            """,
+            [month_filter],
+        ).fetchall()
+        scope = months if months is not None else None
+        accepted, quarantined = con.execute(
+            """
+            select coalesce(sum(evaluated_rows - failed_rows), 0), coalesce(sum(failed_rows), 0)
+            from dq.validation_runs
+            where suite = 'submission_rows' and (? is null or list_contains(?, strftime(month, '%Y-%m')))
+            """,
+            [scope, scope],
+        ).fetchone()
+        rejected = con.execute(
+            "select count(*) from dq.rejected_files where ? is null or list_contains(?, strftime(received_month, '%Y-%m'))",
+            [scope, scope],
+        ).fetchone()[0]
+    finally:
+        con.close()
+    return Headline(
+        month=month_filter,
+        certified_cities=int(program[0]),
+        progress_pct=program[1],
+        investment_value_thb=float(program[2]),
+        spend_to_date_thb=float(program[3]),
+        top_cities=[(int(r[0]), r[1], r[2], r[3]) for r in top],
+        rows_accepted=int(accepted),
+        rows_quarantined=int(quarantined),
+        files_rejected=int(rejected),
+    )
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
+        ).fetchone()[0]
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} %"
+
+
+def format_headline(headline: Headline, warehouse: Path, months_processed: list[str]) -> str:
+    processed = ", ".join(months_processed) if months_processed else "none (nothing new)"
+    lines = [
+        "",
+        f"Smart City programme, {headline.month}",
+        f"  months processed this run : {processed}",
+        f"  certified cities          : {headline.certified_cities}",
+        f"  overall progress          : {_pct(headline.progress_pct)}",
+        f"  investment value          : {headline.investment_value_thb / 1e6:,.2f} million baht",
+        f"  spend to date             : {headline.spend_to_date_thb / 1e6:,.2f} million baht",
+        "  top 5 cities by progress  :",
+    ]
+    lines += [f"    {rank:>2}. {name} ({code}): {_pct(pct)}" for rank, code, name, pct in headline.top_cities]
+    lines += [
+        f"  rows accepted             : {headline.rows_accepted:,}",
+        f"  rows quarantined          : {headline.rows_quarantined:,}   (see dq.quarantine)",
+        f"  files rejected            : {headline.files_rejected:,}   (see dq.rejected_files)",
+        f"  warehouse                 : {warehouse}",
+        "",
+    ]
+    return "\n".join(lines)

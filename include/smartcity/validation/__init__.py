@@ -1,0 +1,1 @@
+"""Validation: the contract's row checks (Great Expectations), quarantine and the dq tables."""

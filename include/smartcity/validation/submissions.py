@@ -1,0 +1,186 @@
+"""The validate step for one landing month: every raw row ends accepted or quarantined.
+
+Rows are normalised, flagged against the registry and earlier rows, checked by the
+`submission_rows` suite, and split: accepted rows go to `validated.submissions`, the others to
+`dq.quarantine` with the first reason code (contract order) and a detail saying what to fix.
+Rerunning a month replaces that month's outcome, so the step is idempotent.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from smartcity.validation.normalised_rows import (
+    RAW_ROWS_OF_MONTH,
+    add_duplicate_flag,
+    add_month_flag,
+    add_registry_flags,
+    normalise,
+)
+from smartcity.validation.suites import SuiteResult, SuiteRunner, load_suite_definition
+
+log = logging.getLogger(__name__)
+SUITE = "submission_rows"
+
+
+@dataclass
+class MonthValidation:
+    month: date
+    rows_received: int
+    rows_accepted: int
+    rows_quarantined: int
+    reasons: Counter = field(default_factory=Counter)
+
+
+def first_reasons(result: SuiteResult, reason_order: list[str]) -> dict[Any, tuple[str, dict[str, Any]]]:
+    """For each failing row, the failure whose reason comes first in the contract's order."""
+    rank = {code: position for position, code in enumerate(reason_order)}
+    chosen: dict[Any, tuple[str, dict[str, Any]]] = {}
+    for failure in result.failures:
+        if failure.meta.get("severity") != "error":
+            continue
+        code = failure.meta["reason_code"]
+        for index in failure.failed_index:
+            if index not in chosen or rank[code] < rank[chosen[index][0]]:
+                chosen[index] = (code, failure.meta)
+    return chosen
+
+
+def _detail(meta: dict[str, Any], row: pd.Series, month: date) -> str:
+    values = {key: ("" if _is_missing(value) else value) for key, value in row.items()}
+    values["processed_month"] = month.strftime("%Y-%m")
+    if isinstance(row.get("report_month"), date):
+        values["report_month"] = row["report_month"].strftime("%Y-%m")
+    try:
+        problem = meta["problem"].format_map(values)
+    except (KeyError, ValueError, IndexError):
+        problem = meta["problem"]
+    return f"{problem}. Fix: {meta['fix']}"
+
+
+def _is_missing(value: Any) -> bool:
+    return value is None or (not isinstance(value, list | tuple) and bool(pd.isna(value)))
+
+
+def validate_month(
+    con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: date, run_id: str
+) -> MonthValidation:
+    started_at = datetime.now(UTC)
+    raw = con.execute(RAW_ROWS_OF_MONTH, [month]).df()
+    rows = normalise(raw)
+    rows = add_registry_flags(con, rows)
+    rows = add_month_flag(rows, month)
+    rows = add_duplicate_flag(con, rows, before=month)
+    result = runner.run(SUITE, rows, run_name=f"{run_id}__{month:%Y-%m}")
+    reasons = first_reasons(result, load_suite_definition(SUITE)["meta"]["reason_order"])
+
+    quarantined = rows.loc[list(reasons)] if reasons else rows.iloc[0:0]
+    accepted = rows.drop(index=list(reasons))
+    quarantine_frame = pd.DataFrame(
+        {
+            "run_id": run_id,
+            "source_file": quarantined["source_file"],
+            "row_number": quarantined["row_number"],
+            "city_code": quarantined["city_code"],
+            "project_code": quarantined["project_code"],
+            "reason_code": [reasons[i][0] for i in quarantined.index],
+            "detail": [_detail(reasons[i][1], quarantined.loc[i], month) for i in quarantined.index],
+            "raw_record": quarantined["raw_record"],
+            "file_id": quarantined["file_id"],
+            "received_month": month,
+        }
+    )
+    accepted_frame = _accepted_frame(accepted)
+
+    con.begin()
+    try:
+        con.execute("delete from validated.submissions where received_month = ?", [month])
+        con.execute("delete from dq.quarantine where received_month = ?", [month])
+        con.execute("delete from dq.validation_runs where month = ? and suite = ?", [month, SUITE])
+        _insert(con, "validated.submissions", accepted_frame)
+        _insert(con, "dq.quarantine", quarantine_frame)
+        con.execute(
+            "insert into dq.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                run_id,
+                month,
+                SUITE,
+                result.success,
+                result.evaluated_rows,
+                len(reasons),
+                started_at,
+                datetime.now(UTC),
+                result.expectations,
+                len(result.failures),
+            ],
+        )
+        con.commit()
+    except BaseException:
+        con.rollback()
+        raise
+    outcome = MonthValidation(
+        month=month,
+        rows_received=len(rows),
+        rows_accepted=len(accepted_frame),
+        rows_quarantined=len(quarantine_frame),
+        reasons=Counter(code for code, _ in reasons.values()),
+    )
+    log.info(
+        "validate %s: %d rows received, %d accepted, %d quarantined %s",
+        f"{month:%Y-%m}",
+        outcome.rows_received,
+        outcome.rows_accepted,
+        outcome.rows_quarantined,
+        json.dumps(dict(sorted(outcome.reasons.items()))) if outcome.reasons else "",
+    )
+    return outcome
+
+
+def _default_status(progress: float) -> str:
+    """A row without status: derived from progress (0 not started, 100 completed, else in progress)."""
+    if progress <= 0:
+        return "not_started"
+    return "completed" if progress >= 100 else "in_progress"
+
+
+def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "file_id": accepted["file_id"],
+            "row_number": accepted["row_number"],
+            "received_month": accepted["received_month"],
+            "arrived_at": accepted["arrived_at"],
+            "city_code": accepted["city_code"],
+            "project_code": accepted["project_code"],
+            "report_month": accepted["report_month"],
+            "progress_pct": accepted["progress_pct"],
+            "spend_to_date_thb": accepted["spend_to_date_thb"],
+            "status": [
+                status if isinstance(status, str) else _default_status(progress)
+                for status, progress in zip(accepted["status"], accepted["progress_pct"], strict=True)
+            ],
+            "obstacles": accepted["obstacles"],
+            "remarks": accepted["remarks"],
+            "submitted_at_given": accepted["submitted_at_given"],
+            "submitted_at": [
+                given if not _is_missing(given) else arrived
+                for given, arrived in zip(accepted["submitted_at_given"], accepted["arrived_at"], strict=True)
+            ],
+        }
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        return
+    con.register("frame_to_insert", frame)
+    con.execute(f"insert into {table} by name select * from frame_to_insert")  # noqa: S608 (fixed names)
+    con.unregister("frame_to_insert")
