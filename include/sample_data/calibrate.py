@@ -1,4 +1,4 @@
-"""March 2024 progress of every project, calibrated so that the contract's figures equal the reported headline.
+"""March 2024 progress of every project, calibrated so that the contract's figures match the headline.
 
 By construction, in this order:
 1. the three leading cities: every project but one gets a plausible value, and the remaining one (the

@@ -56,8 +56,10 @@ Table = tuple[tuple[str, ...], list[dict[str, str]]]
 
 
 def city_rows() -> list[dict[str, str]]:
-    rows = [{column: getattr(c, column if column != "city_code" else "code") for column in CITY_COLUMNS}
-            for c in registry.ALL_CITIES]
+    rows = [
+        {column: getattr(c, column if column != "city_code" else "code") for column in CITY_COLUMNS}
+        for c in registry.ALL_CITIES
+    ]
     return sorted(rows, key=lambda r: r["city_code"])
 
 
@@ -84,7 +86,7 @@ def _date(text: str) -> dt.date:
 
 
 def assessment_rows() -> list[dict[str, str]]:
-    """Five component scores per city (illustrative), assessed some weeks before certification or screening."""
+    """Five component scores per city (illustrative), assessed weeks before certification or screening."""
     rows = []
     for c in sorted(registry.ALL_CITIES, key=lambda c: c.code):
         r = rng("assessment", c.code)
@@ -149,10 +151,11 @@ The generator is deterministic; a test checks that this folder equals its output
   Krung Kasem (89.38 %) and Samyan (85.03 %), and the obstacles budget > policy > personnel.
   The generator checks this at the end (`sample_data/headline.py`).
 - City names, provinces and the operators given without "(illustrative)" come from public reporting.
-- Illustrative: the areas {", ".join(illustrative)} (the unknown places among the 30), every operator
-  name ending "(illustrative)", certification dates (only the year is known), city types and peer groups beyond
-  those reported, some Thai names (descriptive renderings, not official titles), every project, budget, date,
-  progress value, obstacle, remark and plan-assessment score.
+- Illustrative: the {len(illustrative)} areas coded `ILLUSTRATIVE_*` (the unknown places among the 30, named
+  "... (illustrative)" / "... (สมมติ)"), every operator name ending "(illustrative)", certification dates
+  (only the year is known), city types and peer groups beyond those reported, some Thai names (descriptive
+  renderings, not official titles), and every project, budget, date, progress value, obstacle, remark and
+  plan-assessment score.
 - The four screened proposals (two `proposal_passed`, two `proposal_revise`) carry `status_since` 2024-03-28,
   an illustrative date inside the last sample month (the screening was reported on 23 April 2024). They have
   projects in the registry but do not report progress.

@@ -97,7 +97,9 @@ def compute(landing: Path, month: str = TARGET_MONTH) -> Figures:
     for p in _read(landing / "registry" / "projects.csv"):
         if p["city_code"] not in certified:
             continue
-        row = state.get(p["project_code"], {"progress_pct": "0", "spend_to_date_thb": "0", "status": "not_started"})
+        row = state.get(
+            p["project_code"], {"progress_pct": "0", "spend_to_date_thb": "0", "status": "not_started"}
+        )
         for code in filter(None, row.get("obstacles", "").split(";")):
             obstacles[code] = obstacles.get(code, 0) + 1
         if row["status"] == "cancelled":
@@ -141,7 +143,9 @@ def misses(fig: Figures) -> list[str]:
 
 def row_problems(landing: Path) -> list[str]:
     """Consistency of the submissions themselves: folders, monotone cumulative figures, budget, status."""
-    budgets = {p["project_code"]: Decimal(p["budget_thb"]) for p in _read(landing / "registry" / "projects.csv")}
+    budgets = {
+        p["project_code"]: Decimal(p["budget_thb"]) for p in _read(landing / "registry" / "projects.csv")
+    }
     found = []
     history: dict[str, list[dict[str, str]]] = {}
     for row in submissions(landing):

@@ -30,7 +30,13 @@ OBSTACLE_SHARE = {
 }
 
 REMARKS = {
-    "not_started": ("", "", "รอการจัดสรรงบประมาณ", "Awaiting budget allocation", "อยู่ระหว่างเตรียมเอกสารจัดซื้อจัดจ้าง"),
+    "not_started": (
+        "",
+        "",
+        "รอการจัดสรรงบประมาณ",
+        "Awaiting budget allocation",
+        "อยู่ระหว่างเตรียมเอกสารจัดซื้อจัดจ้าง",
+    ),
     "in_progress": (
         "",
         "",
@@ -93,7 +99,9 @@ def reporting_months(p: Project, skipped: int | None) -> list[int]:
     if p.role == "never_reported":
         return []
     r = rng("report", p.code)
-    city_reliability = 0.97 if p.city_code in registry.TOP_CITIES else rng("reliability", p.city_code).uniform(0.8, 0.97)
+    city_reliability = (
+        0.97 if p.city_code in registry.TOP_CITIES else rng("reliability", p.city_code).uniform(0.8, 0.97)
+    )
     reliability = city_reliability * (0.6 if p.start > TARGET_MONTH else 1.0)  # plans not yet started: less
     months = [m for m in WINDOW if m != skipped and r.random() < reliability]
     if p.role == "cancelled":  # reports up to the month it is reported cancelled, then stops
@@ -189,7 +197,7 @@ def _submitted_at(city: str, month: int) -> str:
 
 
 def submission_rows(reports: list[Report]) -> dict[tuple[int, str], list[dict[str, str]]]:
-    """The rows of each submission file, keyed by (report month, city): one file per reporting city and month."""
+    """The rows of each submission file, keyed by (report month, city): one file per reporting city, month."""
     files: dict[tuple[int, str], list[dict[str, str]]] = {}
     for rep in sorted(reports, key=lambda x: (x.month, x.project.city_code, x.project.code)):
         p = rep.project
@@ -206,4 +214,3 @@ def submission_rows(reports: list[Report]) -> dict[tuple[int, str], list[dict[st
         }
         files.setdefault((rep.month, p.city_code), []).append(row)
     return files
-

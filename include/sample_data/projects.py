@@ -89,8 +89,8 @@ def _city_projects(city: CitySpec) -> list[Project]:
 
 
 def _dimensions(r, city_code: str, count: int) -> list[str]:
-    """The dimension of each project: a plan covers 1-7 dimensions, at most 4 projects per dimension (there are
-    5 name templates per dimension), spread evenly."""
+    """The dimension of each project: a plan covers 1-7 dimensions, spread evenly, at most 4 projects per
+    dimension (there are 5 name templates per dimension)."""
     all_dims = registry.DIMENSIONS
     if city_code in registry.ALL_DIMENSIONS_CITIES:
         covered = list(all_dims)

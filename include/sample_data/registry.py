@@ -47,7 +47,8 @@ CERTIFIED: tuple[CitySpec, ...] = (
     CitySpec("KHON_KAEN", "ขอนแก่นเมืองอัจฉริยะ", "Khon Kaen Smart City", "TH-40",
              "Khon Kaen Province (illustrative)", "province", _LIV, _P, _CERT, _R1, "XL"),
     CitySpec("MAE_MOH", "แม่เมาะเมืองน่าอยู่", "Mae Moh Livable City", "TH-52",
-             "Electricity Generating Authority of Thailand (EGAT)", "state_enterprise", _LIV, _C, _CERT, _R1, "M"),
+             "Electricity Generating Authority of Thailand (EGAT)", "state_enterprise",
+             _LIV, _C, _CERT, _R1, "M"),
     CitySpec("SAMYAN", "สามย่านสมาร์ทซิตี้", "Samyan Smart City", "TH-10",
              "Chulalongkorn University Property Management Office", "university", _LIV, _C, _CERT, _R1, "S"),
     CitySpec("WANGCHAN_VALLEY", "วังจันทร์วัลเลย์", "Wangchan Valley", "TH-21",
@@ -105,8 +106,8 @@ CERTIFIED: tuple[CitySpec, ...] = (
              "Sample operator 2022-F (illustrative)", "private", _NEW, _C, _CERT, _R3, "L"),
 )
 
-# The four proposals screened before the 23 April 2024 report. The meeting date is not published: 28 March 2024
-# (illustrative) keeps them inside the sample's last month.
+# The four proposals screened before the 23 April 2024 report. The meeting date is not published:
+# 28 March 2024 (illustrative) keeps them inside the sample's last month.
 _SCREENED = "2024-03-28"
 PROPOSALS: tuple[CitySpec, ...] = (
     CitySpec("CHAOFA_TINICON_VALLEY", "เจ้าฟ้า ทินีคอน วัลเลย์", "Chaofa Tinicon Valley", "TH-83",
@@ -117,7 +118,8 @@ PROPOSALS: tuple[CitySpec, ...] = (
              "Takhli Town Municipality", "local_government", _LIV, _C, "proposal_revise", _SCREENED, "S"),
     CitySpec("KORAT_MUNICIPALITY", "โคราชสมาร์ทซิตี้ (เทศบาลนครนครราชสีมา)",
              "Korat Smart City (Nakhon Ratchasima City Municipality)", "TH-30",
-             "Nakhon Ratchasima City Municipality", "local_government", _LIV, _C, "proposal_revise", _SCREENED, "M"),
+             "Nakhon Ratchasima City Municipality", "local_government",
+             _LIV, _C, "proposal_revise", _SCREENED, "M"),
 )
 # fmt: on
 
@@ -126,13 +128,16 @@ ALL_CITIES: tuple[CitySpec, ...] = CERTIFIED + PROPOSALS
 # Cities whose plan covers all 7 dimensions (domain.md: Korat Smart City, province level).
 ALL_DIMENSIONS_CITIES = frozenset({"KORAT"})
 
-# The three best performers of March 2024 and their reported progress (Post Today, 23 April 2024), in hundredths.
+# The three leaders of March 2024 and their reported progress (Post Today, 23 April 2024), in hundredths.
 TOP_CITIES: dict[str, int] = {"MAE_MOH": 9667, "KHLONG_PHADUNG": 8938, "SAMYAN": 8503}
 # The city whose largest project absorbs the last satang-level difference to the programme figure.
 BALANCING_CITY = "PHUKET"
 
 # Special roles (the project is picked inside the city by rule, see projects.assign_roles).
-CANCELLED = {"RAMA_4": "2023-10", "ILLUSTRATIVE_2022_C": "2024-01"}  # city -> month the cancellation is reported
+CANCELLED = {
+    "RAMA_4": "2023-10",
+    "ILLUSTRATIVE_2022_C": "2024-01",
+}  # city -> month the cancellation is reported
 NEVER_REPORTED_NOT_STARTED = "NAN"  # a project that starts after March 2024 and never reports
 NEVER_REPORTED_SILENT = "KRABI"  # a running project the city never reports on (a data gap)
 SUSPENDED = {  # city -> (first, last) suspended month; the last one is still suspended in March 2024
