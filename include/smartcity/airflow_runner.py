@@ -82,5 +82,7 @@ def run_dag(env: dict[str, str], month: str, log_file: Path, echo=print) -> int:
 def _tidy(line: str) -> str:
     """Drop Airflow's timestamp/logger prefix so a progress line reads as a sentence."""
     line = line.rstrip()
-    match = re.search(r"(?:INFO|WARNING|ERROR)\s*-\s*(.*)$", line)
+    structured = re.search(r"\[(?:info|warning|error|critical)\s*\]\s*(.*?)\s*(?:\[[\w.]+\].*)?$", line)
+    classic = re.search(r"(?:INFO|WARNING|ERROR)\s*-\s*(.*)$", line)
+    match = structured or classic
     return (match.group(1) if match else line)[:220]

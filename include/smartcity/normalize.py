@@ -92,6 +92,7 @@ _THAI_MONTH_MISSPELLINGS = {"กรกฏาคม": 7, "กรกฏา": 7, "�
 
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _EDGE_JUNK = re.compile(rf"^[\s{_ZERO_WIDTH}]+|[\s{_ZERO_WIDTH}]+$")
+_DROP_ZERO_WIDTH = dict.fromkeys(map(ord, _ZERO_WIDTH))
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _SHOWN_LENGTH = 40
 _MAX_LENGTH = 100
@@ -153,7 +154,7 @@ def _prepare(value: object) -> str:
         raise _Reason("it is empty")
     if len(text) > _MAX_LENGTH:  # no date or number is this long; also bounds the regexes' work
         raise _Reason("it is too long")
-    return thai_to_ascii_digits(text).translate({ord(c): None for c in _ZERO_WIDTH})
+    return thai_to_ascii_digits(text).translate(_DROP_ZERO_WIDTH)
 
 
 # --------------------------------------------------------------------------------------------------- dates
@@ -165,7 +166,7 @@ _MONTH_BY_KEY: dict[str, int] = {
 } | _THAI_MONTH_MISSPELLINGS
 
 _ERA = r"(?:ปี\s*)?(?:(?P<era>พ\s*\.?\s*ศ|ค\s*\.?\s*ศ)\s*\.?\s*)?"
-_YEAR_MONTH = re.compile(r"^(?P<year>[0-9]{4})(?P<sep>[-/.])(?P<month>[0-9]{1,2})$")
+_YEAR_MONTH = re.compile(r"^(?P<year>[0-9]{4})[-/.](?P<month>[0-9]{1,2})$")
 _MONTH_YEAR = re.compile(r"^(?P<month>[0-9]{1,2})[-/.](?P<year>[0-9]{4}|[0-9]{2})$")
 _YMD = re.compile(r"^(?P<year>[0-9]{4})(?P<sep>[-/.])(?P<month>[0-9]{1,2})(?P=sep)(?P<day>[0-9]{1,2})$")
 _DMY = re.compile(

@@ -64,7 +64,7 @@ def read_table(path: Path) -> RawTable:
     if suffix == ".json":
         return _read_json(path)
     raise UnreadableFile(
-        f"files of type '{suffix or '(no extension)'}' are not accepted; send the data as .csv, .xlsx or .json"
+        f"a file of type '{suffix or '(none)'}' is not accepted; send the data as .csv, .xlsx or .json"
     )
 
 
@@ -244,7 +244,7 @@ def _read_json(path: Path) -> RawTable:
         if not isinstance(element, dict):
             raise UnreadableFile(
                 f"element {index} of the array is a JSON {_json_kind(element)}, not a row object; "
-                'every element must be an object like {"city_code": ...}'
+                'fix it so that every element is an object like {"city_code": ...}'
             )
     columns: list[str] = []
     for element in document:
@@ -317,7 +317,8 @@ def _table_from_rows(
             raw_keys.append(f"_column_{index + 1}")
             unnamed.add(index)
             continue
-        raw_keys.append(name if name not in raw_keys else f"{name} ({raw_keys.count(name) + 1})")
+        repeat = header[:index].count(name)
+        raw_keys.append(f"{name} ({repeat + 1})" if repeat else name)
         first_column.setdefault(canonical_header(name), index)
     table_rows = []
     for number, row in enumerate(rows, start=1):

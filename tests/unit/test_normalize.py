@@ -513,7 +513,9 @@ def test_timestamp_round_trips_iso(moment: datetime, zone: timezone) -> None:
     st.booleans(),
     st.sampled_from(["", "%", " %"]),
 )
-def test_decimal_round_trips_formatting(number: Decimal, grouped: bool, thai_digits: bool, suffix: str) -> None:
+def test_decimal_round_trips_formatting(
+    number: Decimal, grouped: bool, thai_digits: bool, suffix: str
+) -> None:
     text = f"{number:,f}" if grouped else f"{number:f}"
     if thai_digits:
         text = text.translate(THAI_DIGITS)
