@@ -16,15 +16,28 @@ nothing new skips the work. The work itself lives in `include/smartcity`; this f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pendulum
-from airflow.sdk.exceptions import AirflowSkipException
 from airflow.sdk import Asset, Param, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.trigger import CronTriggerTimetable
 
 WAREHOUSE_ASSET = Asset(name="smartcity_warehouse", uri="smartcity://warehouse")
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+@contextmanager
+def _fail_fast_on_permanent_errors() -> Iterator[None]:
+    """Retries are for transient faults; a broken registry or a failing dbt test fails at once."""
+    from smartcity.errors import PermanentError
+
+    try:
+        yield
+    except PermanentError as error:
+        raise AirflowFailException(f"{type(error).__name__}: {error}") from error
 
 
 def _requested_month(context) -> date | None:
@@ -70,7 +83,8 @@ def smartcity_monthly():
         from smartcity.pipeline import plan_run
 
         context = get_current_context()
-        return plan_run(load_settings(), context["run_id"], _requested_month(context)).as_dict()
+        with _fail_fast_on_permanent_errors():
+            return plan_run(load_settings(), context["run_id"], _requested_month(context)).as_dict()
 
     @task
     def pull(run_plan: dict) -> dict:
@@ -80,28 +94,32 @@ def smartcity_monthly():
         work = RunPlan.from_dict(run_plan)
         if not work.months:
             raise AirflowSkipException("nothing new to pull")
-        return run_pull(load_settings(), work)
+        with _fail_fast_on_permanent_errors():
+            return run_pull(load_settings(), work)
 
     @task
     def validate(run_plan: dict) -> dict:
         from smartcity.config import load_settings
         from smartcity.pipeline import RunPlan, run_validate
 
-        return run_validate(load_settings(), RunPlan.from_dict(run_plan))
+        with _fail_fast_on_permanent_errors():
+            return run_validate(load_settings(), RunPlan.from_dict(run_plan))
 
     @task
     def transform(run_plan: dict) -> None:
         from smartcity.config import load_settings
         from smartcity.pipeline import RunPlan, run_transform
 
-        run_transform(load_settings(), RunPlan.from_dict(run_plan))
+        with _fail_fast_on_permanent_errors():
+            run_transform(load_settings(), RunPlan.from_dict(run_plan))
 
     @task(outlets=[WAREHOUSE_ASSET])
     def publish(run_plan: dict) -> str:
         from smartcity.config import load_settings
         from smartcity.pipeline import RunPlan, run_publish
 
-        return run_publish(load_settings(), RunPlan.from_dict(run_plan))
+        with _fail_fast_on_permanent_errors():
+            return run_publish(load_settings(), RunPlan.from_dict(run_plan))
 
     planned = plan()
     pulled = pull(planned)

@@ -20,7 +20,7 @@ DAG_ID = "smartcity_monthly"
 # Lines of the pipeline's own logging worth showing while the DAG runs.
 _PROGRESS = re.compile(
     r"(plan: |pull \d{4}-\d{2}|validate \d{4}-\d{2}|registry loaded|dbt build passed|published \d+ tables|"
-    r"rejected |progress: |Task instance .* (?:finished|failed)|ERROR - |Error|marked as (?:success|failed))"
+    r"rejected |progress: |Data Docs: )"
 )
 
 
@@ -77,6 +77,24 @@ def run_dag(env: dict[str, str], month: str, log_file: Path, echo=print) -> int:
             if _PROGRESS.search(line):
                 echo("    " + _tidy(line))
         return process.wait()
+
+
+_FAILURE = re.compile(r"(?:AirflowFailException|smartcity\.[\w.]+Error): (.*)$")
+
+
+def failure_reason(log_file: Path) -> str | None:
+    """The pipeline's own explanation of a failed run, as logged by the failing task (last one wins)."""
+    reason: list[str] | None = None
+    collecting = False
+    for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines():
+        match = _FAILURE.search(line)
+        if match:
+            reason, collecting = [match.group(1).strip()], True
+        elif collecting and line.startswith("  - ") and reason is not None:
+            reason.append(line.rstrip())
+        else:
+            collecting = False
+    return "\n".join(reason) if reason else None
 
 
 def _tidy(line: str) -> str:

@@ -11,7 +11,7 @@ import logging
 import sys
 from datetime import UTC, datetime
 
-from smartcity.airflow_runner import airflow_env, ensure_metadata_db, run_dag
+from smartcity.airflow_runner import airflow_env, ensure_metadata_db, failure_reason, run_dag
 from smartcity.config import ConfigError, load_settings
 from smartcity.pipeline import plan_run
 from smartcity.summary import format_headline, read_headline
@@ -25,7 +25,9 @@ def command_run(_: argparse.Namespace) -> int:
     settings = load_settings()
     plan = plan_run(settings, run_id="make-run-plan")
     if not plan.months:
-        _say(f"Nothing new: every landing month up to {plan.target_month} is already processed. No work done.")
+        _say(
+            f"Nothing new: every landing month up to {plan.target_month} is already processed. No work done."
+        )
         if settings.warehouse.exists():
             _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
         return 0
@@ -40,12 +42,18 @@ def command_run(_: argparse.Namespace) -> int:
     exit_code = run_dag(env, plan.target_month, log_file, echo=_say)
     after = plan_run(settings, run_id="make-run-check", requested_month=_first_of(plan.target_month))
     if exit_code != 0 or after.months:
+        reason = failure_reason(log_file)
         _say(
-            f"The DAG run failed (exit code {exit_code}); the previous warehouse, if any, is unchanged.\n"
-            f"Read the Airflow log for the failing task: {log_file}"
+            "The DAG run failed; the previous warehouse, if any, is unchanged.\n"
+            + (f"Reason: {reason}\n" if reason else "")
+            + f"Full Airflow log: {log_file}"
         )
         return 1
-    _say(format_headline(read_headline(settings.warehouse, months=plan.months), settings.warehouse, plan.months))
+    _say(
+        format_headline(
+            read_headline(settings.warehouse, months=plan.months), settings.warehouse, plan.months
+        )
+    )
     return 0
 
 
@@ -67,9 +75,9 @@ def _first_of(month: str):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="smartcity", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="process every pending month through the Airflow DAG and publish").set_defaults(
-        handler=command_run
-    )
+    commands.add_parser(
+        "run", help="process every pending month through the Airflow DAG and publish"
+    ).set_defaults(handler=command_run)
     commands.add_parser("summary", help="print the published warehouse's headline").set_defaults(
         handler=command_summary
     )

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from smartcity.errors import PermanentError
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LANDING = REPO_ROOT / "include" / "sample_landing"
 DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
@@ -22,7 +24,7 @@ INDEX_PILLARS = ("progress", "schedule", "investment", "plan_quality", "reportin
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-class ConfigError(ValueError):
+class ConfigError(PermanentError, ValueError):
     """A setting a user gave is wrong; the message names the variable and the fix."""
 
 
@@ -65,7 +67,9 @@ class Settings:
 def parse_month_setting(value: str, variable: str = "SMARTCITY_MONTH") -> date:
     match = _MONTH.match(value.strip())
     if not match or not 1 <= int(match.group(2)) <= 12 or not 1990 <= int(match.group(1)) <= 2100:
-        raise ConfigError(f"{variable}={value!r} is not a month: write it as YYYY-MM in the CE calendar, e.g. 2024-03")
+        raise ConfigError(
+            f"{variable}={value!r} is not a month: write it as YYYY-MM in the CE calendar, e.g. 2024-03"
+        )
     return date(int(match.group(1)), int(match.group(2)), 1)
 
 
@@ -73,16 +77,24 @@ def parse_index_weights(value: str) -> dict[str, float]:
     try:
         weights = json.loads(value)
     except json.JSONDecodeError as error:
-        raise ConfigError(f"SMARTCITY_INDEX_WEIGHTS is not valid JSON ({error.msg}); example: '{{\"progress\": 1}}'") from None
+        raise ConfigError(
+            f"SMARTCITY_INDEX_WEIGHTS is not valid JSON ({error.msg}); example: '{{\"progress\": 1}}'"
+        ) from None
     if not isinstance(weights, dict) or not weights:
-        raise ConfigError("SMARTCITY_INDEX_WEIGHTS must be a JSON object of pillar weights, e.g. '{\"progress\": 1}'")
+        raise ConfigError(
+            "SMARTCITY_INDEX_WEIGHTS must be a JSON object of pillar weights, e.g. '{\"progress\": 1}'"
+        )
     unknown = sorted(set(weights) - set(INDEX_PILLARS))
     if unknown:
-        raise ConfigError(f"SMARTCITY_INDEX_WEIGHTS names unknown pillars {unknown}; the pillars are {list(INDEX_PILLARS)}")
+        raise ConfigError(
+            f"SMARTCITY_INDEX_WEIGHTS names unknown pillars {unknown}; the pillars are {list(INDEX_PILLARS)}"
+        )
     parsed: dict[str, float] = {}
     for pillar, weight in weights.items():
         if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
-            raise ConfigError(f"SMARTCITY_INDEX_WEIGHTS: the weight of {pillar!r} must be a number >= 0, not {weight!r}")
+            raise ConfigError(
+                f"SMARTCITY_INDEX_WEIGHTS: the weight of {pillar!r} must be a number >= 0, not {weight!r}"
+            )
         parsed[pillar] = float(weight)
     if sum(parsed.values()) <= 0:
         raise ConfigError("SMARTCITY_INDEX_WEIGHTS: at least one pillar needs a weight above 0")
@@ -97,7 +109,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
     warehouse = Path(warehouse_value).expanduser() if warehouse_value else DEFAULT_WAREHOUSE
     if warehouse.suffix == "" or warehouse.is_dir():
         raise ConfigError(
-            f"SMARTCITY_WAREHOUSE={warehouse_value!r} must be the path of a DuckDB file, e.g. data/warehouse.duckdb"
+            f"SMARTCITY_WAREHOUSE={warehouse_value!r} must be the path of a DuckDB file, "
+            "e.g. data/warehouse.duckdb"
         )
     month_value = (env.get("SMARTCITY_MONTH") or "").strip()
     weights_value = (env.get("SMARTCITY_INDEX_WEIGHTS") or "").strip()

@@ -44,9 +44,15 @@ def _month(value: str) -> date:
 
 
 def _has_new_files(con, landing, month: date) -> bool:
-    known = {row[0] for row in con.execute("select file_id from raw.received_files where received_month = ?", [month]).fetchall()}
+    known = {
+        row[0]
+        for row in con.execute(
+            "select file_id from raw.received_files where received_month = ?", [month]
+        ).fetchall()
+    }
     return any(
-        file_identity(f.relative_path, sha256_of(f.local_path)) not in known for f in landing.submission_files(month)
+        file_identity(f.relative_path, sha256_of(f.local_path)) not in known
+        for f in landing.submission_files(month)
     )
 
 
@@ -61,7 +67,9 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
     ensure_state(settings)
     with connect(settings.pipeline_db) as con:
         processed = {row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()}
-        pending = [m for m in available if m <= target and (m not in processed or _has_new_files(con, landing, m))]
+        pending = [
+            m for m in available if m <= target and (m not in processed or _has_new_files(con, landing, m))
+        ]
     last = max([target, *processed]) if processed else target
     plan = RunPlan(
         run_id=run_id,
@@ -70,7 +78,12 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
         report_month=last.strftime("%Y-%m"),
     )
     if pending:
-        log.info("plan: %d month(s) to process up to %s: %s", len(pending), plan.target_month, ", ".join(plan.months))
+        log.info(
+            "plan: %d month(s) to process up to %s: %s",
+            len(pending),
+            plan.target_month,
+            ", ".join(plan.months),
+        )
     else:
         log.info("plan: nothing new up to %s; the warehouse is up to date", plan.target_month)
     return plan
@@ -95,7 +108,7 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
     from smartcity.validation.submissions import validate_month
     from smartcity.validation.suites import SuiteRunner
 
-    runner = SuiteRunner(settings.state_dir / "gx")
+    runner = SuiteRunner(settings.state_dir)
     totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0}
     with connect(settings.pipeline_db) as con:
         for position, month in enumerate(plan.month_dates, start=1):

@@ -22,17 +22,23 @@ class Headline:
 
 
 def read_headline(warehouse: Path, month: str | None = None, months: list[str] | None = None) -> Headline:
-    """The programme's figures for `month` (default: the latest) and the row counts of `months` (default: all)."""
+    """The programme's figures for `month` (default: the latest) and row counts of `months` (default: all)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        month_filter = month or con.execute("select strftime(max(month), '%Y-%m') from marts.program_summary_monthly").fetchone()[0]
+        month_filter = (
+            month
+            or con.execute(
+                "select strftime(max(month), '%Y-%m') from marts.program_summary_monthly"
+            ).fetchone()[0]
+        )
         program = con.execute(
             "select certified_cities, progress_pct, investment_value_thb, spend_to_date_thb "
             "from marts.program_summary_monthly where strftime(month, '%Y-%m') = ?",
             [month_filter],
         ).fetchone()
-        top = con.execute(
-            """
+        top = (
+            con.execute(
+                """
             select c.rank_progress, c.city_code, coalesce(r.name_en, c.city_code), c.progress_pct
             from marts.city_progress_monthly c
             left join marts.dim_cities r using (city_code)
@@ -40,14 +46,17 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
             order by c.rank_progress, c.city_code
             limit 5
             """,
-            [month_filter],
-        ).fetchall() if _has_table(con, "marts", "dim_cities") else con.execute(
-            """
+                [month_filter],
+            ).fetchall()
+            if _has_table(con, "marts", "dim_cities")
+            else con.execute(
+                """
             select rank_progress, city_code, city_code, progress_pct from marts.city_progress_monthly
             where strftime(month, '%Y-%m') = ? order by rank_progress, city_code limit 5
             """,
-            [month_filter],
-        ).fetchall()
+                [month_filter],
+            ).fetchall()
+        )
         scope = months if months is not None else None
         accepted, quarantined = con.execute(
             """
@@ -58,7 +67,8 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
             [scope, scope],
         ).fetchone()
         rejected = con.execute(
-            "select count(*) from dq.rejected_files where ? is null or list_contains(?, strftime(received_month, '%Y-%m'))",
+            "select count(*) from dq.rejected_files "
+            "where ? is null or list_contains(?, strftime(received_month, '%Y-%m'))",
             [scope, scope],
         ).fetchone()[0]
     finally:

@@ -19,6 +19,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from smartcity.normalize import SUBMISSION_COLUMNS
+
 pytestmark = pytest.mark.e2e
 
 SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
@@ -44,7 +46,7 @@ D1,DDD,LIV,d1,D1,1000000,2024-01,2024-02,public
 E1,EEE,ENE,e1,E1,7000000,2023-01,2023-12,public
 """
 
-HEADER = "city_code,project_code,report_month,progress_pct,spend_to_date_thb,status,obstacles,remarks,submitted_at\n"
+HEADER = ",".join(SUBMISSION_COLUMNS) + "\n"
 A1_JANUARY = "AAA,A1,2024-01,50,400000,in_progress,BUDGET,on track,2024-02-05T10:00:00+07:00\n"
 
 JANUARY_A = (
@@ -156,32 +158,62 @@ def test_city_progress_matches_the_hand_computation(pipeline_run):
     # progress = (50 + 15 + 10) / 4.5 = 16.666..; planned A1 (2+1)/(3+1) = 75 %, A2 0 %, A3 100 %:
     # vs plan = 100 * 75 / (75 + 0 + 50) = 60.
     projects, completed, budget, spend, progress, vs_plan, rank = got[("AAA", jan)]
-    assert (projects, completed, budget, spend, rank) == (3, 0, Decimal("4500000.00"), Decimal("505000.00"), 2)
+    assert (projects, completed, budget, spend, rank) == (
+        3,
+        0,
+        Decimal("4500000.00"),
+        Decimal("505000.00"),
+        2,
+    )
     assert progress == pytest.approx(75 / 4.5)
     assert vs_plan == pytest.approx(60.0)
 
     # BBB, January (corrected to 85 %): B1 85 % of 2M, B2 never reported: 0 % of 0.5M -> 170 / 2.5 = 68.
     # planned: B1 past its end = 100 %, B2 not started = 0 % -> vs plan = 100 * 170 / 200 = 85.
     projects, completed, budget, spend, progress, vs_plan, rank = got[("BBB", jan)]
-    assert (projects, completed, budget, spend, rank) == (2, 0, Decimal("2500000.00"), Decimal("1600000.00"), 1)
+    assert (projects, completed, budget, spend, rank) == (
+        2,
+        0,
+        Decimal("2500000.00"),
+        Decimal("1600000.00"),
+        1,
+    )
     assert progress == pytest.approx(68.0)
     assert vs_plan == pytest.approx(85.0)
 
     # AAA, February: A3 cancelled (left out); A1 100 % of 1M, A2 10 % of 3M -> 130 / 4 = 32.5.
     # planned: A1 at its end 100 %, A2 (0+1)/(3+1) = 25 % -> vs plan = 100 * 130 / (100 + 75) = 74.2857..
     projects, completed, budget, spend, progress, vs_plan, rank = got[("AAA", feb)]
-    assert (projects, completed, budget, spend, rank) == (2, 1, Decimal("4000000.00"), Decimal("910000.00"), 2)
+    assert (projects, completed, budget, spend, rank) == (
+        2,
+        1,
+        Decimal("4000000.00"),
+        Decimal("910000.00"),
+        2,
+    )
     assert progress == pytest.approx(32.5)
     assert vs_plan == pytest.approx(100 * 130 / 175)
 
     # BBB, February: nothing new, January's corrected state carried forward.
     projects, completed, budget, spend, progress, vs_plan, rank = got[("BBB", feb)]
-    assert (projects, completed, budget, spend, rank) == (2, 0, Decimal("2500000.00"), Decimal("1600000.00"), 1)
+    assert (projects, completed, budget, spend, rank) == (
+        2,
+        0,
+        Decimal("2500000.00"),
+        Decimal("1600000.00"),
+        1,
+    )
     assert progress == pytest.approx(68.0)
 
     # DDD, February: its January row (sent before certification) carried forward: 30 % of 1M; planned 100 %.
     projects, completed, budget, spend, progress, vs_plan, rank = got[("DDD", feb)]
-    assert (projects, completed, budget, spend, rank) == (1, 0, Decimal("1000000.00"), Decimal("200000.00"), 3)
+    assert (projects, completed, budget, spend, rank) == (
+        1,
+        0,
+        Decimal("1000000.00"),
+        Decimal("200000.00"),
+        3,
+    )
     assert progress == pytest.approx(30.0)
     assert vs_plan == pytest.approx(30.0)
 
@@ -191,7 +223,8 @@ def test_program_summary_matches_the_hand_computation(pipeline_run):
         r[0]: r[1:]
         for r in rows(
             pipeline_run["warehouse"],
-            "select month, certified_cities, projects, completed_projects, completed_projects_pct, progress_pct, "
+            "select month, certified_cities, projects, completed_projects, completed_projects_pct, "
+            "progress_pct, "
             "investment_value_thb, spend_to_date_thb from marts.program_summary_monthly",
         )
     }

@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
 from sample_data import generate, headline
 
 SHIPPED = Path(__file__).resolve().parents[2] / "include" / "sample_landing"

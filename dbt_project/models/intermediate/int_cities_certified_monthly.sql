@@ -1,4 +1,4 @@
--- Which cities are certified in each month: registry status certified, effective on or before the month's end.
+-- The cities certified in each month: registry status certified, effective by the end of the month.
 with cities as (
     select * from {{ ref('stg_registry__cities') }}
 ),

@@ -138,7 +138,12 @@ def _register_file(
         elif table.rows:
             frame = pd.DataFrame(
                 [
-                    [file_id, row.row_number, *(row.values.get(c) for c in SUBMISSION_COLUMNS), row.raw_record]
+                    [
+                        file_id,
+                        row.row_number,
+                        *(row.values.get(c) for c in SUBMISSION_COLUMNS),
+                        row.raw_record,
+                    ]
                     for row in table.rows
                 ],
                 columns=["file_id", "row_number", *SUBMISSION_COLUMNS, "raw_record"],

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from smartcity.errors import PermanentError
 from smartcity.ingestion.sources import LandingArea
 from smartcity.normalize import ParseError, clean_text, normalize_code, parse_date, parse_decimal, parse_month
 from smartcity.readers import UnreadableFile, read_registry_csv
@@ -36,7 +37,7 @@ CITY_STATUSES = ("certified", "proposal_passed", "proposal_revise", "proposal_re
 MAX_LISTED_FAULTS = 25
 
 
-class RegistryError(Exception):
+class RegistryError(PermanentError):
     """The registry cannot be used; `faults` name each problem and where it is."""
 
     def __init__(self, faults: list[str]) -> None:
@@ -53,7 +54,9 @@ class _Sheet:
     name: str
     faults: list[str] = field(default_factory=list)
 
-    def value(self, row: dict, row_number: int, column: str, parse: Callable[[Any], Any], required: bool = True):
+    def value(
+        self, row: dict, row_number: int, column: str, parse: Callable[[Any], Any], required: bool = True
+    ):
         text = clean_text(row.get(column))
         if text is None:
             if required:
@@ -114,13 +117,21 @@ def normalise_cities(rows: list[dict]) -> tuple[pd.DataFrame, list[str]]:
     for number, row in enumerate(rows, start=1):
         records.append(
             {
-                "city_code": sheet.value(row, number, "city_code", _code(CODE, "city code ([A-Z0-9_-]{2,40})")),
+                "city_code": sheet.value(
+                    row, number, "city_code", _code(CODE, "city code ([A-Z0-9_-]{2,40})")
+                ),
                 "name_th": clean_text(row.get("name_th")),
                 "name_en": clean_text(row.get("name_en")),
-                "province_code": sheet.value(row, number, "province_code", _code(PROVINCE, "province code (TH-nn)")),
+                "province_code": sheet.value(
+                    row, number, "province_code", _code(PROVINCE, "province code (TH-nn)")
+                ),
                 "operator_name": clean_text(row.get("operator_name")),
-                "operator_type": sheet.value(row, number, "operator_type", _one_of(OPERATOR_TYPES), required=False),
-                "city_type": sheet.value(row, number, "city_type", _one_of(("livable", "new")), required=False),
+                "operator_type": sheet.value(
+                    row, number, "operator_type", _one_of(OPERATOR_TYPES), required=False
+                ),
+                "city_type": sheet.value(
+                    row, number, "city_type", _one_of(("livable", "new")), required=False
+                ),
                 "peer_group": sheet.value(row, number, "peer_group", _one_of(("city", "province"))),
                 "status": sheet.value(row, number, "status", _one_of(CITY_STATUSES)),
                 "status_since": sheet.value(row, number, "status_since", parse_date),
@@ -138,7 +149,12 @@ def normalise_projects(rows: list[dict], city_codes: set[str]) -> tuple[pd.DataF
         record = {
             "project_code": sheet.value(row, number, "project_code", _code(CODE, "project code")),
             "city_code": sheet.value(row, number, "city_code", normalize_code),
-            "dimension_code": sheet.value(row, number, "dimension_code", _code(re.compile("^(ENV|ENE|MOB|ECO|LIV|PEO|GOV)$"), "dimension code")),
+            "dimension_code": sheet.value(
+                row,
+                number,
+                "dimension_code",
+                _code(re.compile("^(ENV|ENE|MOB|ECO|LIV|PEO|GOV)$"), "dimension code"),
+            ),
             "name_th": clean_text(row.get("name_th")),
             "name_en": clean_text(row.get("name_en")),
             "budget_thb": sheet.value(row, number, "budget_thb", parse_decimal),
@@ -149,12 +165,18 @@ def normalise_projects(rows: list[dict], city_codes: set[str]) -> tuple[pd.DataF
             ),
         }
         if record["city_code"] is not None:
-            sheet.check(record["city_code"] in city_codes, number, f"city_code {record['city_code']!r} is not in cities.csv")
+            sheet.check(
+                record["city_code"] in city_codes,
+                number,
+                f"city_code {record['city_code']!r} is not in cities.csv",
+            )
         if record["budget_thb"] is not None:
             sheet.check(record["budget_thb"] >= 0, number, "budget_thb must be >= 0")
             record["budget_thb"] = round(record["budget_thb"], 2)
         if record["planned_start"] and record["planned_end"]:
-            sheet.check(record["planned_start"] <= record["planned_end"], number, "planned_start is after planned_end")
+            sheet.check(
+                record["planned_start"] <= record["planned_end"], number, "planned_start is after planned_end"
+            )
         records.append(record)
     frame = pd.DataFrame(records, columns=list(_PROJECT_TYPES))
     _check_unique(sheet, frame, "project_code")
@@ -172,7 +194,11 @@ def normalise_plan_assessments(rows: list[dict], city_codes: set[str]) -> tuple[
             "assessed_on": sheet.value(row, number, "assessed_on", parse_date, required=False),
         }
         if record["city_code"] is not None:
-            sheet.check(record["city_code"] in city_codes, number, f"city_code {record['city_code']!r} is not in cities.csv")
+            sheet.check(
+                record["city_code"] in city_codes,
+                number,
+                f"city_code {record['city_code']!r} is not in cities.csv",
+            )
         if record["component"] is not None:
             sheet.check(record["component"] in range(1, 6), number, "component must be 1 to 5")
             record["component"] = int(record["component"])
@@ -209,7 +235,9 @@ _PROJECT_TYPES = {
 _ASSESSMENT_TYPES = {"city_code": "varchar", "component": "integer", "score": "double", "assessed_on": "date"}
 
 
-def _replace_table(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, types: dict[str, str]) -> None:
+def _replace_table(
+    con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, types: dict[str, str]
+) -> None:
     columns = ", ".join(f"cast({name} as {sql_type}) as {name}" for name, sql_type in types.items())
     con.register("registry_frame", frame)
     con.execute(f"create or replace table {table} as select {columns} from registry_frame")  # noqa: S608 (fixed names)
@@ -233,5 +261,8 @@ def load_registry(con: duckdb.DuckDBPyConnection, landing: LandingArea) -> dict[
     _replace_table(con, "registry.plan_assessments", assessments, _ASSESSMENT_TYPES)
     con.commit()
     counts = {"cities": len(cities), "projects": len(projects), "plan_assessments": len(assessments)}
-    log.info("registry loaded: %(cities)d cities, %(projects)d projects, %(plan_assessments)d plan assessments", counts)
+    log.info(
+        "registry loaded: %(cities)d cities, %(projects)d projects, %(plan_assessments)d plan assessments",
+        counts,
+    )
     return counts

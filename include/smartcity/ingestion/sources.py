@@ -49,7 +49,9 @@ class LocalFolder:
                 "registry/ and submissions/<YYYY-MM>/"
             )
         if not (root / "registry" / "cities.csv").is_file():
-            raise ConfigError(f"SMARTCITY_LANDING={root} has no registry/cities.csv: the city registry is required")
+            raise ConfigError(
+                f"SMARTCITY_LANDING={root} has no registry/cities.csv: the city registry is required"
+            )
 
     def submission_months(self) -> list[date]:
         folder = self.root / "submissions"
@@ -67,7 +69,8 @@ class LocalFolder:
         if not folder.is_dir():
             return []
         # Every regular file counts as received, whatever its suffix: an unsupported one is
-        # rejected with a reason rather than silently ignored. Hidden files (editor droppings) are not submissions.
+        # rejected with a reason rather than silently ignored. Hidden files (editor droppings) are not
+        # submissions.
         files = [p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")]
         return [LandingFile(str(p.relative_to(self.root)), p) for p in sorted(files)]
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from smartcity.config import Settings
+from smartcity.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +24,7 @@ log = logging.getLogger(__name__)
 PUBLISHED_SCHEMAS = ("marts", "dq")
 
 
-class PublishError(RuntimeError):
+class PublishError(PipelineError):
     """The warehouse could not be written; the previous one is still in place."""
 
 
@@ -48,12 +49,20 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
             for schema in PUBLISHED_SCHEMAS:
                 con.execute(f'create schema if not exists "{schema}"')
             for schema, table in tables:
-                con.execute(f'create table "{schema}"."{table}" as select * from source_db."{schema}"."{table}"')
+                # Names come from the build database's own catalog, never from input.
+                source = f'source_db."{schema}"."{table}"'
+                con.execute(f'create table "{schema}"."{table}" as from {source}')
             con.execute("create schema if not exists meta")
             con.execute(
                 "create table meta.publication as select ? as run_id, ? as published_at, ? as report_month, "
                 "? as months_processed, ? as build_database",
-                [run_id, datetime.now(UTC), report_month, [m.strftime("%Y-%m") for m in months], str(settings.pipeline_db)],
+                [
+                    run_id,
+                    datetime.now(UTC),
+                    report_month,
+                    [m.strftime("%Y-%m") for m in months],
+                    str(settings.pipeline_db),
+                ],
             )
             con.execute("detach source_db")
             con.execute("checkpoint")
@@ -62,6 +71,8 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
         os.replace(partial, warehouse)
     except (OSError, duckdb.Error) as error:
         partial.unlink(missing_ok=True)
-        raise PublishError(f"could not publish {warehouse}: {error}; the previous warehouse is unchanged") from error
+        raise PublishError(
+            f"could not publish {warehouse}: {error}; the previous warehouse is unchanged"
+        ) from error
     log.info("published %d tables to %s", len(tables), warehouse)
     return warehouse

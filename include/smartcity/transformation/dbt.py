@@ -11,11 +11,12 @@ import os
 from datetime import date
 
 from smartcity.config import DBT_PROJECT_DIR, Settings
+from smartcity.errors import PermanentError
 
 log = logging.getLogger(__name__)
 
 
-class TransformError(RuntimeError):
+class TransformError(PermanentError):
     """dbt reported failing models or tests; nothing is published."""
 
 
@@ -49,5 +50,7 @@ def dbt_build(settings: Settings, report_month: date, select: list[str] | None =
             for r in (result.result or [])
             if str(r.status) in ("error", "fail")
         ]
-        raise TransformError("dbt build failed, nothing was published:\n  - " + "\n  - ".join(failed or ["(see dbt logs)"]))
+        raise TransformError(
+            "dbt build failed, nothing was published:\n  - " + "\n  - ".join(failed or ["(see dbt logs)"])
+        )
     log.info("dbt build passed: %d nodes", len(result.result or []))

@@ -85,7 +85,10 @@ def normalise(raw: pd.DataFrame) -> pd.DataFrame:
             }
         )
     typed = pd.DataFrame.from_records(records, index=raw.index) if records else _empty(raw.index)
-    return pd.concat([raw[["file_id", "source_file", "received_month", "arrived_at", "row_number", "raw_record"]], typed], axis=1)
+    return pd.concat(
+        [raw[["file_id", "source_file", "received_month", "arrived_at", "row_number", "raw_record"]], typed],
+        axis=1,
+    )
 
 
 def _empty(index: pd.Index) -> pd.DataFrame:
@@ -130,18 +133,23 @@ def add_month_flag(rows: pd.DataFrame, month: date) -> pd.DataFrame:
     )
 
 
+def _given(value: Any) -> Any:
+    """A missing value as None: pandas holds NaN/NaT where DuckDB gives None, and NaT != None."""
+    return None if value is None or pd.isna(value) else value
+
+
 def identity(row: Mapping[str, Any]) -> tuple:
     """What makes two rows 'identical' for DUPLICATE: every value as given, normalised."""
     return (
-        row["city_code"],
-        row["project_code"],
-        row["report_month"],
-        row["progress_pct"],
-        row["spend_to_date_thb"],
-        row["status"],
+        _given(row["city_code"]),
+        _given(row["project_code"]),
+        _given(row["report_month"]),
+        _given(row["progress_pct"]),
+        _given(row["spend_to_date_thb"]),
+        _given(row["status"]),
         tuple(row["obstacles"]),
         clean_text(row["remarks"]),
-        row["submitted_at_given"],
+        _given(row["submitted_at_given"]),
     )
 
 
@@ -156,8 +164,10 @@ def add_duplicate_flag(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, befor
     return rows.assign(is_duplicate=flags)
 
 
-def _accepted_rows(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, before: date) -> Iterator[dict[str, Any]]:
-    projects = sorted({code for code in rows["project_code"] if code})
+def _accepted_rows(
+    con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, before: date
+) -> Iterator[dict[str, Any]]:
+    projects = sorted({code for code in rows["project_code"] if isinstance(code, str) and code})
     if not projects:
         return
     result = con.execute(

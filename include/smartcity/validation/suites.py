@@ -17,13 +17,14 @@ from typing import Any
 import pandas as pd
 
 from smartcity.config import EXPECTATIONS_DIR
+from smartcity.errors import PermanentError
 
 log = logging.getLogger(__name__)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")  # no calls home from a closed network
 
 
-class SuiteExecutionError(RuntimeError):
+class SuiteExecutionError(PermanentError):
     """Great Expectations could not evaluate an expectation: a pipeline error, not bad data."""
 
 
@@ -58,14 +59,19 @@ def suite_columns(definition: dict[str, Any]) -> list[str]:
 
 
 class SuiteRunner:
-    """One file-backed GX context per state folder; results and Data Docs are written under it."""
+    """One file-backed GX context per state folder (in `<state>/gx/`); results and Data Docs live there."""
 
-    def __init__(self, gx_root: Path) -> None:
+    def __init__(self, state_dir: Path) -> None:
         import great_expectations as gx  # heavy import (~10 s): only where validation runs
 
         self._gx = gx
-        gx_root.mkdir(parents=True, exist_ok=True)
-        self.context = gx.get_context(mode="file", project_root_dir=str(gx_root))
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self.context = gx.get_context(mode="file", project_root_dir=str(state_dir))
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        # Progress bars would flood the task logs with one line per metric batch.
+        self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
+        self.context.variables.save()
         source = self.context.data_sources.add_or_update_pandas("smartcity")
         self._source = source
 
@@ -77,7 +83,9 @@ class SuiteRunner:
         if missing:
             raise SuiteExecutionError(f"suite {name}: the frame lacks columns {missing}")
         suite = self.context.suites.add_or_update(
-            gx.ExpectationSuite(name=name, expectations=definition["expectations"], meta=definition.get("meta"))
+            gx.ExpectationSuite(
+                name=name, expectations=definition["expectations"], meta=definition.get("meta")
+            )
         )
         asset = self._asset(name)
         batch = self._batch_definition(asset)

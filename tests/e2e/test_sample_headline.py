@@ -1,0 +1,61 @@
+"""`make run` on the shipped sample landing area reproduces the programme's March 2024 headline
+(Post Today, 23 April 2024) through the real Airflow DAG."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("sample")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTCITY_")}
+    env["SMARTCITY_WAREHOUSE"] = str(base / "warehouse.duckdb")
+    env["AIRFLOW_HOME"] = str(base / "airflow")
+    run = subprocess.run([SMARTCITY, "run"], env=env, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+    return run.stdout, base / "warehouse.duckdb"
+
+
+def test_the_summary_prints_the_reported_headline(sample_run):
+    stdout, warehouse = sample_run
+    assert "Smart City programme, 2024-03" in stdout
+    assert "certified cities          : 30" in stdout
+    assert "overall progress          : 27.57 %" in stdout
+    assert "investment value          : 6,842.97 million baht" in stdout
+    assert "1. Mae Moh Livable City (MAE_MOH): 96.67 %" in stdout
+    assert f"warehouse                 : {warehouse}" in stdout
+
+
+def test_the_published_marts_hold_the_headline(sample_run):
+    _, warehouse = sample_run
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        progress, investment, cities = con.execute(
+            "select progress_pct, investment_value_thb, certified_cities from marts.program_summary_monthly "
+            "where month = date '2024-03-01'"
+        ).fetchone()
+        top = con.execute(
+            "select city_code, round(progress_pct, 2), rank_progress from marts.city_progress_monthly "
+            "where month = date '2024-03-01' order by rank_progress limit 4"
+        ).fetchall()
+        months = con.execute("select count(*) from marts.program_summary_monthly").fetchone()[0]
+    finally:
+        con.close()
+    assert round(progress, 2) == 27.57
+    assert investment == Decimal("6842970000.00")
+    assert cities == 30
+    assert top[:3] == [("MAE_MOH", 96.67, 1), ("KHLONG_PHADUNG", 89.38, 2), ("SAMYAN", 85.03, 3)]
+    assert top[3][1] < 85.03
+    assert months == 12
