@@ -36,7 +36,7 @@ lint: $(INSTALLED)
 	@echo "==> Lint: ruff (Python), sqlfluff (dbt SQL)"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models tests/singular --disable-progress-bar
+	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models snapshots tests/singular --disable-progress-bar
 
 unit: $(INSTALLED)
 	@echo "==> Unit and component tests"

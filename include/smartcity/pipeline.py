@@ -122,17 +122,24 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
 
 
 def run_transform(settings: Settings, plan: RunPlan) -> None:
-    from smartcity.transformation.dbt import dbt_build
+    from smartcity.transformation.dbt import dbt_build, dbt_docs
 
     dbt_build(settings, _month(plan.report_month))
+    dbt_docs(settings, _month(plan.report_month))
 
 
 def run_publish(settings: Settings, plan: RunPlan) -> str:
     path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:
+        con.begin()
         con.executemany(
             "insert or replace into pipeline.processed_months values (?, ?, ?)",
             [[month, plan.run_id, now] for month in plan.month_dates],
         )
+        con.execute(
+            "insert into pipeline.publications values (?, ?, ?, ?)",
+            [plan.run_id, now, _month(plan.report_month), plan.months],
+        )
+        con.commit()
     return str(path)

@@ -31,6 +31,14 @@ create table if not exists pipeline.runs (
     status varchar not null
 );
 
+-- Every successful publication, oldest first.
+create table if not exists pipeline.publications (
+    run_id varchar not null,
+    published_at timestamptz not null,
+    report_month date not null,
+    months_processed varchar[] not null
+);
+
 -- A month is processed once a run that covered it has published the warehouse.
 create table if not exists pipeline.processed_months (
     month date primary key,

@@ -1,5 +1,6 @@
-"""Configuration (contract section 1): defaults, the state folder, SMARTCITY_MONTH, SMARTCITY_INDEX_WEIGHTS and
-SMARTCITY_LANDING, checked through `load_settings`, `open_landing` and `plan_run` on real folders."""
+"""Configuration (contract section 1): defaults, the state folder, SMARTCITY_MONTH,
+SMARTCITY_INDEX_WEIGHTS and SMARTCITY_LANDING, checked through `load_settings`, `open_landing` and
+`plan_run` on real folders."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ def test_defaults_are_the_sample_landing_and_the_data_warehouse():
     assert settings.month is None
     assert settings.index_weights is None
     # Blank values count as unset.
-    assert load_settings({"SMARTCITY_LANDING": " ", "SMARTCITY_WAREHOUSE": "", "SMARTCITY_MONTH": " "}) == settings
+    assert (
+        load_settings({"SMARTCITY_LANDING": " ", "SMARTCITY_WAREHOUSE": "", "SMARTCITY_MONTH": " "})
+        == settings
+    )
 
 
 def test_the_month_defaults_to_the_latest_month_of_the_landing_area(tmp_path):
@@ -34,7 +38,9 @@ def test_the_month_defaults_to_the_latest_month_of_the_landing_area(tmp_path):
         tmp_path / "landing",
         {m: {"a.csv": HEADER} for m in ("2023-12", "2024-01", "2024-02")},
     )
-    settings = load_settings({"SMARTCITY_LANDING": str(landing), "SMARTCITY_WAREHOUSE": str(tmp_path / "w.duckdb")})
+    settings = load_settings(
+        {"SMARTCITY_LANDING": str(landing), "SMARTCITY_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    )
     plan = plan_run(settings, "run-1")
     assert plan.target_month == "2024-02"
     assert plan.months == ["2023-12", "2024-01", "2024-02"]
@@ -146,7 +152,9 @@ def test_a_landing_folder_that_does_not_exist_is_a_config_error(tmp_path):
         open_landing(str(missing))
     assert "SMARTCITY_LANDING" in str(error.value)
     assert str(missing) in str(error.value)
-    settings = load_settings({"SMARTCITY_LANDING": str(missing), "SMARTCITY_WAREHOUSE": str(tmp_path / "w.duckdb")})
+    settings = load_settings(
+        {"SMARTCITY_LANDING": str(missing), "SMARTCITY_WAREHOUSE": str(tmp_path / "w.duckdb")}
+    )
     with pytest.raises(ConfigError):
         plan_run(settings, "run-1")
     assert not settings.state_dir.exists()  # nothing was created for a run that could not start

@@ -1,4 +1,5 @@
-"""The pull step on real files: exactly-once ingestion, write-once copies, rejected files and registry faults."""
+"""The pull step on real files: exactly-once ingestion, write-once copies, rejected files and
+registry faults."""
 
 from __future__ import annotations
 
@@ -45,7 +46,10 @@ def test_pulling_a_month_twice_ingests_nothing_the_second_time(tmp_path):
 
     second = _pull(settings, "run-2")
     assert second == {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
-    assert query(settings.pipeline_db, "select file_id, row_number from raw.submission_rows order by all") == rows
+    assert (
+        query(settings.pipeline_db, "select file_id, row_number from raw.submission_rows order by all")
+        == rows
+    )
     assert query(settings.pipeline_db, "select * from raw.received_files order by file_id") == files
     assert len(list(settings.received_dir.rglob("*"))) == 1 + 2  # the month folder and two copies
 
@@ -93,7 +97,9 @@ def test_received_copies_are_byte_identical_and_the_landing_area_is_untouched(tm
 
     assert snapshot(landing) == before
     assert {p: p.stat().st_mtime_ns for p in landing.rglob("*")} == times
-    stored = query(settings.pipeline_db, "select landing_path, stored_path, sha256, size_bytes from raw.received_files")
+    stored = query(
+        settings.pipeline_db, "select landing_path, stored_path, sha256, size_bytes from raw.received_files"
+    )
     assert sorted(s[0] for s in stored) == sorted(k for k in before if k.startswith("submissions/"))
     for landing_path, stored_path, _sha256, size in stored:
         copy = Path(stored_path)
@@ -142,8 +148,7 @@ REGISTRY_CITIES = CITIES + (
     "AAA,เมืองเอ,City A again,TH-11,Operator A,local_government,livable,city,certified,2021-05-01\n"
 )
 REGISTRY_PROJECTS = PROJECTS + (
-    "Z1,ZZZ,ENV,z1,Z1,1000,2024-01,2024-06,public\n"
-    "A3,AAA,ENV,a3,A3,1000,2024-06,2024-01,public\n"
+    "Z1,ZZZ,ENV,z1,Z1,1000,2024-01,2024-06,public\nA3,AAA,ENV,a3,A3,1000,2024-06,2024-01,public\n"
 )
 
 

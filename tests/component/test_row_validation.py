@@ -19,7 +19,7 @@ RESENT = "AAA,A2,2024-02,20,200000,in_progress,,,\n"
 
 # row number -> (line, expected reason code or None when accepted)
 MARCH_ROWS: dict[int, tuple[str, str | None]] = {
-    1: ("AAA,A1,2024-03,50,\"1,000\",in_progress,BUDGET;POLICY,ok,2024-04-01 10:00\n", None),
+    1: ('AAA,A1,2024-03,50,"1,000",in_progress,BUDGET;POLICY,ok,2024-04-01 10:00\n', None),
     2: ("AAA,,2024-03,50,1000,in_progress,,,\n", "MISSING_REQUIRED"),
     3: ("ZZZ,A1,2024-03,50,1000,in_progress,,,\n", "UNKNOWN_CITY"),
     4: ("AAA,X9,2024-03,50,1000,in_progress,,,\n", "UNKNOWN_PROJECT"),
@@ -30,7 +30,7 @@ MARCH_ROWS: dict[int, tuple[str, str | None]] = {
     9: ("AAA,A1,2024-03,101,1000,in_progress,,,\n", "OUT_OF_RANGE"),
     10: ("AAA,A1,2024-03,50,1000,finished,,,\n", "BAD_STATUS"),
     11: ("AAA,A1,2024-03,50,1000,in_progress,RAIN,,\n", "BAD_OBSTACLE"),
-    12: ("AAA,A1,2024-03,50,\"1,000\",in_progress,BUDGET;POLICY,ok,2024-04-01 10:00\n", "DUPLICATE"),
+    12: ('AAA,A1,2024-03,50,"1,000",in_progress,BUDGET;POLICY,ok,2024-04-01 10:00\n', "DUPLICATE"),
     # Several faults: the first in the contract's order wins.
     13: ("ZZZ,A1,2024-03,abc,1000,in_progress,,,\n", "UNKNOWN_CITY"),
     14: ("AAA,A1,2024-13,abc,1000,in_progress,,,\n", "BAD_MONTH"),
@@ -38,10 +38,11 @@ MARCH_ROWS: dict[int, tuple[str, str | None]] = {
     16: ("AAA,A1,2024-05,150,1000,in_progress,,,\n", "FUTURE_MONTH"),
     17: (",X9,2024-03,50,1000,in_progress,,,\n", "MISSING_REQUIRED"),
     18: ("AAA,A1,2024-03,50,1000,in_progress,RAIN,,2024-04-01 10:00\n", "BAD_OBSTACLE"),
-    19: ("AAA,A1,2024-03,50,1000,in_progress,RAIN,,2024-04-01 10:00\n", "BAD_OBSTACLE"),  # not DUPLICATE
+    # Identical to row 18, yet BAD_OBSTACLE: it comes before DUPLICATE in the contract order.
+    19: ("AAA,A1,2024-03,50,1000,in_progress,RAIN,,2024-04-01 10:00\n", "BAD_OBSTACLE"),
     # Normalised values: BE month abbreviation, '%', thousands separators; then Thai digits throughout.
-    20: ("BBB,B1,มี.ค. 67,45.5%,\"1,500,000\",In Progress,budget,\"ล่าช้า, รอ \"\"งบ\"\"\",2024-04-02 09:00\n", None),
-    21: ("AAA,A2,๒๕๖๗-๐๓,๗๐,\"๑,๒๐๐\",in_progress,,,๒๕๖๗-๐๔-๐๓ ๐๘:๓๐\n", None),
+    20: ('BBB,B1,มี.ค. 67,45.5%,"1,500,000",In Progress,budget,"ล่าช้า, รอ ""งบ""",2024-04-02 09:00\n', None),
+    21: ('AAA,A2,๒๕๖๗-๐๓,๗๐,"๑,๒๐๐",in_progress,,,๒๕๖๗-๐๔-๐๓ ๐๘:๓๐\n', None),
     # No status: derived from progress. No submitted_at: the file's arrival time.
     22: ("AAA,A2,2024-01,0,,,,,\n", None),
     23: ("AAA,A2,2567-02,100,,,,,\n", None),
@@ -92,10 +93,9 @@ def _accepted_row(db, row_number: int) -> dict:
         [MARCH, row_number],
     )
     assert len(con_rows) == 1
-    columns = [
-        c[0]
-        for c in query(db, "select column_name from (describe validated.submissions)")
-    ] + ["file_arrived_at"]
+    columns = [c[0] for c in query(db, "select column_name from (describe validated.submissions)")] + [
+        "file_arrived_at"
+    ]
     return dict(zip(columns, con_rows[0], strict=True))
 
 
@@ -180,7 +180,11 @@ def test_values_are_normalised(validated):
 
 def test_a_row_without_status_gets_one_from_its_progress(validated):
     db = validated["settings"].pipeline_db
-    assert [_accepted_row(db, n)["status"] for n in (22, 23, 24)] == ["not_started", "completed", "in_progress"]
+    assert [_accepted_row(db, n)["status"] for n in (22, 23, 24)] == [
+        "not_started",
+        "completed",
+        "in_progress",
+    ]
 
 
 def test_a_row_without_submitted_at_gets_its_files_arrival_time(validated):
@@ -197,13 +201,17 @@ def test_validating_the_same_months_again_gives_the_same_outcome(validated):
     settings, plan = validated["settings"], validated["plan"]
     db = settings.pipeline_db
     before = {
-        "quarantine": query(db, "select file_id, row_number, reason_code, detail from dq.quarantine order by all"),
+        "quarantine": query(
+            db, "select file_id, row_number, reason_code, detail from dq.quarantine order by all"
+        ),
         "accepted": query(db, "select * exclude (arrived_at) from validated.submissions order by all"),
     }
     again = run_validate(settings, RunPlan(**{**plan.as_dict(), "run_id": "run-2"}))
     assert again == validated["outcome"]
     after = {
-        "quarantine": query(db, "select file_id, row_number, reason_code, detail from dq.quarantine order by all"),
+        "quarantine": query(
+            db, "select file_id, row_number, reason_code, detail from dq.quarantine order by all"
+        ),
         "accepted": query(db, "select * exclude (arrived_at) from validated.submissions order by all"),
     }
     assert after == before

@@ -1,6 +1,6 @@
--- The cities certified in each month: registry status certified, effective by the end of the month.
-with cities as (
-    select * from {{ ref('stg_registry__cities') }}
+-- The cities certified in each month: the status in effect at the end of the month is certified.
+with periods as (
+    select * from {{ ref('int_city_status_periods') }}
 ),
 
 months as (
@@ -9,13 +9,14 @@ months as (
 
 final as (
     select
-        cities.city_code,
+        periods.city_code,
         months.month
-    from cities
-    cross join months
-    where
-        cities.status = 'certified'
-        and cities.status_since <= last_day(months.month)
+    from periods
+    inner join months
+        on
+            periods.effective_from <= last_day(months.month)
+            and (periods.effective_to is null or periods.effective_to > last_day(months.month))
+    where periods.status = 'certified'
 )
 
 select * from final

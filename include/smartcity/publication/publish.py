@@ -20,8 +20,9 @@ from smartcity.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
-# What BI tools see: the marts and the data-quality tables. Raw rows and intermediate models stay private.
-PUBLISHED_SCHEMAS = ("marts", "dq")
+# What BI tools see: the marts, the data-quality tables and the history of published figures.
+# Raw rows, staging and intermediate models stay private to the build database.
+PUBLISHED_SCHEMAS = ("marts", "dq", "history")
 
 
 class PublishError(PipelineError):
@@ -36,8 +37,8 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
     warehouse = settings.warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     partial = warehouse.with_name(f".{warehouse.name}.partial")
-    partial.unlink(missing_ok=True)
     try:
+        partial.unlink(missing_ok=True)
         con = duckdb.connect(str(partial))
         try:
             con.execute(f"attach {_quoted_path(settings.pipeline_db)} as source_db (read_only)")
@@ -55,14 +56,13 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
             con.execute("create schema if not exists meta")
             con.execute(
                 "create table meta.publication as select ? as run_id, ? as published_at, ? as report_month, "
-                "? as months_processed, ? as build_database",
-                [
-                    run_id,
-                    datetime.now(UTC),
-                    report_month,
-                    [m.strftime("%Y-%m") for m in months],
-                    str(settings.pipeline_db),
-                ],
+                "? as months_processed",
+                [run_id, datetime.now(UTC), report_month, [m.strftime("%Y-%m") for m in months]],
+            )
+            # Every earlier publication too, so a restatement in history.* can be matched to its run.
+            con.execute(
+                "create table meta.publication_log as "
+                "from source_db.pipeline.publications union all by name from meta.publication"
             )
             con.execute("detach source_db")
             con.execute("checkpoint")

@@ -1,14 +1,17 @@
-"""The transform step: `dbt build` (models, data tests, unit tests) on the build database.
+"""The transform step: `dbt build` (seeds, snapshots, models, data tests, unit tests) on the build
+database, then `dbt docs generate` so the model documentation is published with each run.
 
-dbt runs in-process through its programmatic runner; a failing model or test fails the step
-with the names of what failed.
+dbt runs in-process through its programmatic runner; a failing model or test fails the step with
+the names of what failed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 from datetime import date
+from pathlib import Path
 
 from smartcity.config import DBT_PROJECT_DIR, Settings
 from smartcity.errors import PermanentError
@@ -20,13 +23,13 @@ class TransformError(PermanentError):
     """dbt reported failing models or tests; nothing is published."""
 
 
-def dbt_build(settings: Settings, report_month: date, select: list[str] | None = None) -> None:
+def _invoke(settings: Settings, command: list[str], report_month: date) -> list:
     from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
 
     os.environ["SMARTCITY_PIPELINE_DB"] = str(settings.pipeline_db)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     args = [
-        "build",
+        *command,
         "--project-dir",
         str(DBT_PROJECT_DIR),
         "--profiles-dir",
@@ -38,19 +41,35 @@ def dbt_build(settings: Settings, report_month: date, select: list[str] | None =
         "--vars",
         f"{{report_month: '{report_month.isoformat()}'}}",
     ]
-    if select:
-        args += ["--select", *select]
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(args)
     if result.exception is not None:
-        raise TransformError(f"dbt could not run: {result.exception}") from result.exception
+        raise TransformError(f"dbt {command[0]} could not run: {result.exception}") from result.exception
+    # `build` returns run results per node; `docs generate` returns a catalog (no per-node results).
+    nodes = list(getattr(result.result, "results", None) or [])
     if not result.success:
         failed = [
             f"{r.node.resource_type} {r.node.name}: {r.status} ({(r.message or '').strip()[:300]})"
-            for r in (result.result or [])
+            for r in nodes
             if str(r.status) in ("error", "fail")
         ]
         raise TransformError(
-            "dbt build failed, nothing was published:\n  - " + "\n  - ".join(failed or ["(see dbt logs)"])
+            f"dbt {command[0]} failed, nothing was published:\n  - "
+            + "\n  - ".join(failed or ["(see the dbt logs in the state folder)"])
         )
-    log.info("dbt build passed: %d nodes", len(result.result or []))
+    return nodes
+
+
+def dbt_build(settings: Settings, report_month: date) -> None:
+    nodes = _invoke(settings, ["build"], report_month)
+    log.info("dbt build passed: %d nodes", len(nodes))
+
+
+def dbt_docs(settings: Settings, report_month: date) -> Path:
+    """Generate the dbt documentation site as one static HTML file in the reports folder."""
+    _invoke(settings, ["docs", "generate", "--static"], report_month)
+    target = settings.reports_dir / "dbt-docs"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(settings.state_dir / "dbt_target" / "static_index.html", target / "index.html")
+    log.info("dbt docs: %s", target / "index.html")
+    return target / "index.html"
