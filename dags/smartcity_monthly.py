@@ -92,8 +92,8 @@ def smartcity_monthly():
         from smartcity.pipeline import RunPlan, run_pull
 
         work = RunPlan.from_dict(run_plan)
-        if not work.months:
-            raise AirflowSkipException("nothing new to pull")
+        if not work.has_work:
+            raise AirflowSkipException("nothing new: no month to process and nothing to rebuild")
         with _fail_fast_on_permanent_errors():
             return run_pull(load_settings(), work)
 

@@ -24,24 +24,27 @@ def _say(message: str) -> None:
 def command_run(_: argparse.Namespace) -> int:
     settings = load_settings()
     plan = plan_run(settings, run_id="make-run-plan")
-    if not plan.months:
+    if not plan.has_work:
         _say(
             f"Nothing new: every landing month up to {plan.target_month} is already processed. No work done."
         )
         if settings.warehouse.exists():
             _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
         return 0
-    _say(
-        f"==> {len(plan.months)} month(s) to process through the Airflow DAG, up to {plan.target_month}: "
-        f"{', '.join(plan.months)}"
-    )
+    if plan.months:
+        _say(
+            f"==> {len(plan.months)} month(s) to process through the Airflow DAG, up to {plan.target_month}: "
+            f"{', '.join(plan.months)}"
+        )
+    else:
+        _say("==> No new month, but the registry or the pipeline's models changed: rebuilding the warehouse")
     env = airflow_env(settings)
     ensure_metadata_db(env, echo=_say)
     log_file = settings.state_dir / "logs" / f"dag-run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
     _say(f"==> Running DAG smartcity_monthly (Airflow log: {log_file})")
     exit_code = run_dag(env, plan.target_month, log_file, echo=_say)
     after = plan_run(settings, run_id="make-run-check", requested_month=_first_of(plan.target_month))
-    if exit_code != 0 or after.months:
+    if exit_code != 0 or after.has_work:
         reason = failure_reason(log_file)
         _say(
             "The DAG run failed; the previous warehouse, if any, is unchanged.\n"
@@ -51,7 +54,7 @@ def command_run(_: argparse.Namespace) -> int:
         return 1
     _say(
         format_headline(
-            read_headline(settings.warehouse, months=plan.months), settings.warehouse, plan.months
+            read_headline(settings.warehouse, months=plan.months or None), settings.warehouse, plan.months
         )
     )
     return 0

@@ -6,14 +6,15 @@ did. None of them imports Airflow, so they are tested without it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 
-from smartcity.config import ConfigError, Settings
+from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings
 from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
 from smartcity.ingestion.registry import load_registry
-from smartcity.ingestion.sources import open_landing
+from smartcity.ingestion.sources import REGISTRY_FILES, open_landing
 from smartcity.publication.publish import publish
 from smartcity.state import connect, ensure_state
 
@@ -26,6 +27,14 @@ class RunPlan:
     target_month: str  # YYYY-MM: the month asked for
     months: list[str]  # YYYY-MM: the landing months this run pulls and validates, oldest first
     report_month: str  # YYYY-MM: the last month the marts cover
+    # What the published figures are built from besides the submissions (registry, dbt project, suites):
+    # when it changed since the last publication, the marts are rebuilt even with no new month.
+    fingerprint: str = ""
+    rebuild: bool = False
+
+    @property
+    def has_work(self) -> bool:
+        return bool(self.months) or self.rebuild
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -56,6 +65,22 @@ def _has_new_files(con, landing, month: date) -> bool:
     )
 
 
+def build_fingerprint(landing) -> str:
+    """A checksum of everything besides submissions that the published figures depend on."""
+    digest = hashlib.sha256()
+    inputs = [f.local_path for name in REGISTRY_FILES if (f := landing.registry_file(name))]
+    for folder in (DBT_PROJECT_DIR, EXPECTATIONS_DIR):
+        inputs += sorted(
+            p
+            for p in folder.rglob("*")
+            if p.is_file() and p.suffix in {".sql", ".yml", ".csv", ".json"} and "target" not in p.parts
+        )
+    for path in inputs:
+        digest.update(path.name.encode())
+        digest.update(sha256_of(path).encode())
+    return digest.hexdigest()
+
+
 def plan_run(settings: Settings, run_id: str, requested_month: date | None = None) -> RunPlan:
     """Which landing months this run must process: every month up to the target not yet processed,
     or holding a file not received before (a late or corrected file in an old month)."""
@@ -70,14 +95,24 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
         pending = [
             m for m in available if m <= target and (m not in processed or _has_new_files(con, landing, m))
         ]
+        published = con.execute(
+            "select fingerprint from pipeline.publications order by published_at desc limit 1"
+        ).fetchone()
+    fingerprint = build_fingerprint(landing)
     last = max([target, *processed]) if processed else target
     plan = RunPlan(
         run_id=run_id,
         target_month=target.strftime("%Y-%m"),
         months=[m.strftime("%Y-%m") for m in pending],
         report_month=last.strftime("%Y-%m"),
+        fingerprint=fingerprint,
+        rebuild=bool(processed) and (published is None or published[0] != fingerprint),
     )
-    if pending:
+    if plan.rebuild and not pending:
+        log.info(
+            "plan: no new month, but the registry or the pipeline's models changed: rebuilding the marts"
+        )
+    elif pending:
         log.info(
             "plan: %d month(s) to process up to %s: %s",
             len(pending),
@@ -105,11 +140,13 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
 
 
 def run_validate(settings: Settings, plan: RunPlan) -> dict:
+    totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0}
+    if not plan.months:
+        return totals
     from smartcity.validation.submissions import validate_month
     from smartcity.validation.suites import SuiteRunner
 
     runner = SuiteRunner(settings.state_dir)
-    totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0}
     with connect(settings.pipeline_db) as con:
         for position, month in enumerate(plan.month_dates, start=1):
             outcome = validate_month(con, runner, month, plan.run_id)
@@ -133,13 +170,13 @@ def run_publish(settings: Settings, plan: RunPlan) -> str:
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:
         con.begin()
-        con.executemany(
-            "insert or replace into pipeline.processed_months values (?, ?, ?)",
-            [[month, plan.run_id, now] for month in plan.month_dates],
-        )
+        for month in plan.month_dates:
+            con.execute(
+                "insert or replace into pipeline.processed_months values (?, ?, ?)", [month, plan.run_id, now]
+            )
         con.execute(
-            "insert into pipeline.publications values (?, ?, ?, ?)",
-            [plan.run_id, now, _month(plan.report_month), plan.months],
+            "insert into pipeline.publications values (?, ?, ?, ?, ?)",
+            [plan.run_id, now, _month(plan.report_month), plan.months, plan.fingerprint],
         )
         con.commit()
     return str(path)

@@ -36,8 +36,11 @@ create table if not exists pipeline.publications (
     run_id varchar not null,
     published_at timestamptz not null,
     report_month date not null,
-    months_processed varchar[] not null
+    months_processed varchar[] not null,
+    fingerprint varchar
 );
+-- Added after the first release: state folders made before it get the column here.
+alter table pipeline.publications add column if not exists fingerprint varchar;
 
 -- A month is processed once a run that covered it has published the warehouse.
 create table if not exists pipeline.processed_months (

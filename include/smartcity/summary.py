@@ -16,6 +16,7 @@ class Headline:
     investment_value_thb: float
     spend_to_date_thb: float
     top_cities: list[tuple[int, str, str, float | None]]
+    obstacles: list[tuple[str, int]]
     rows_accepted: int
     rows_quarantined: int
     files_rejected: int
@@ -36,9 +37,8 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
             "from marts.program_summary_monthly where strftime(month, '%Y-%m') = ?",
             [month_filter],
         ).fetchone()
-        top = (
-            con.execute(
-                """
+        top = con.execute(
+            """
             select c.rank_progress, c.city_code, coalesce(r.name_en, c.city_code), c.progress_pct
             from marts.city_progress_monthly c
             left join marts.dim_cities r using (city_code)
@@ -46,18 +46,14 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
             order by c.rank_progress, c.city_code
             limit 5
             """,
-                [month_filter],
-            ).fetchall()
-            if _has_table(con, "marts", "dim_cities")
-            else con.execute(
-                """
-            select rank_progress, city_code, city_code, progress_pct from marts.city_progress_monthly
-            where strftime(month, '%Y-%m') = ? order by rank_progress, city_code limit 5
-            """,
-                [month_filter],
-            ).fetchall()
-        )
-        scope = months if months is not None else None
+            [month_filter],
+        ).fetchall()
+        obstacles = con.execute(
+            "select obstacle_code, projects from marts.obstacle_ranking_monthly "
+            "where strftime(month, '%Y-%m') = ? order by rank, obstacle_code limit 3",
+            [month_filter],
+        ).fetchall()
+        scope = months
         accepted, quarantined = con.execute(
             """
             select coalesce(sum(evaluated_rows - failed_rows), 0), coalesce(sum(failed_rows), 0)
@@ -80,17 +76,10 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
         investment_value_thb=float(program[2]),
         spend_to_date_thb=float(program[3]),
         top_cities=[(int(r[0]), r[1], r[2], r[3]) for r in top],
+        obstacles=[(code, int(count)) for code, count in obstacles],
         rows_accepted=int(accepted),
         rows_quarantined=int(quarantined),
         files_rejected=int(rejected),
-    )
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from duckdb_tables() where schema_name = ? and table_name = ?", [schema, table]
-        ).fetchone()[0]
     )
 
 
@@ -99,7 +88,8 @@ def _pct(value: float | None) -> str:
 
 
 def format_headline(headline: Headline, warehouse: Path, months_processed: list[str]) -> str:
-    processed = ", ".join(months_processed) if months_processed else "none (nothing new)"
+    processed = ", ".join(months_processed) if months_processed else "none new"
+    scope = "this run" if months_processed else "all months"
     lines = [
         "",
         f"Smart City programme, {headline.month}",
@@ -111,10 +101,14 @@ def format_headline(headline: Headline, warehouse: Path, months_processed: list[
         "  top 5 cities by progress  :",
     ]
     lines += [f"    {rank:>2}. {name} ({code}): {_pct(pct)}" for rank, code, name, pct in headline.top_cities]
+    obstacles = (
+        " > ".join(f"{code} ({count} projects)" for code, count in headline.obstacles) or "none listed"
+    )
     lines += [
-        f"  rows accepted             : {headline.rows_accepted:,}",
-        f"  rows quarantined          : {headline.rows_quarantined:,}   (see dq.quarantine)",
-        f"  files rejected            : {headline.files_rejected:,}   (see dq.rejected_files)",
+        f"  main obstacles            : {obstacles}",
+        f"  rows accepted             : {headline.rows_accepted:,}   ({scope})",
+        f"  rows quarantined          : {headline.rows_quarantined:,}   ({scope}; see dq.quarantine)",
+        f"  files rejected            : {headline.files_rejected:,}   ({scope}; see dq.rejected_files)",
         f"  warehouse                 : {warehouse}",
         "",
     ]

@@ -263,7 +263,7 @@ def test_run_reports_the_summary_and_a_second_run_does_nothing(pipeline_run):
     assert "months processed this run : 2024-01, 2024-02" in first
     assert "overall progress          : 44.00 %" in first
     assert "investment value          : 7.50 million baht" in first
-    assert "rows quarantined          : 2" in first
+    assert "rows quarantined          : 2   (this run" in first
     second = pipeline_run["second"]
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Nothing new" in second.stdout
