@@ -7,6 +7,7 @@ the names of what failed.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -21,6 +22,14 @@ log = logging.getLogger(__name__)
 
 class TransformError(PermanentError):
     """dbt reported failing models or tests; nothing is published."""
+
+
+def dbt_vars(settings: Settings, report_month: date) -> dict:
+    """The project variables a run sets: the last month covered and, when configured, the index weights."""
+    variables: dict = {"report_month": report_month.isoformat()}
+    if settings.index_weights is not None:
+        variables["index_weights"] = settings.index_weights
+    return variables
 
 
 def _invoke(settings: Settings, command: list[str], report_month: date) -> list:
@@ -39,7 +48,7 @@ def _invoke(settings: Settings, command: list[str], report_month: date) -> list:
         "--log-path",
         str(settings.state_dir / "dbt_logs"),
         "--vars",
-        f"{{report_month: '{report_month.isoformat()}'}}",
+        json.dumps(dbt_vars(settings, report_month)),
     ]
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(args)

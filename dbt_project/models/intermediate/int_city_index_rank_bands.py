@@ -1,0 +1,41 @@
+"""Rank bands of the index from a seeded Monte Carlo over the weights (OECD/JRC handbook, step 7).
+
+For each month, 1,000 weight vectors are drawn from a Dirichlet distribution centred on the configured
+weights; each city's rank under every draw gives its median rank and its 5th-95th percentile band.
+The computation is in smartcity.index.uncertainty (unit-tested); this model only feeds it.
+"""
+
+import pandas as pd
+
+from smartcity.index.uncertainty import as_matrix, normalised, rank_bands, weight_draws
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    configured = dbt.ref("index_weights").df()
+    weights = normalised(dict(zip(configured["pillar"], configured["weight"], strict=True)))
+    draws = weight_draws(
+        weights,
+        draws=int(dbt.config.get("index_mc_draws")),
+        concentration=float(dbt.config.get("index_mc_concentration")),
+        seed=int(dbt.config.get("index_mc_seed")),
+    )
+    pillars = dbt.ref("int_city_index_pillars").df()
+    frames = []
+    for month, group in pillars.groupby("month", sort=True):
+        group = group.sort_values("city_code", kind="stable")
+        nominal, p05, p50, p95 = rank_bands(as_matrix(group.to_dict("records")), weights, draws)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "city_code": group["city_code"].to_numpy(),
+                    "month": month,
+                    "monte_carlo_nominal_rank": nominal,
+                    "rank_p05": p05,
+                    "rank_median": p50,
+                    "rank_p95": p95,
+                }
+            )
+        )
+    columns = ["city_code", "month", "monte_carlo_nominal_rank", "rank_p05", "rank_median", "rank_p95"]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)

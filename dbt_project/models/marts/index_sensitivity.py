@@ -1,0 +1,33 @@
+"""Sensitivity of the index ranking to each pillar's weight: how far ranks move when one weight moves.
+
+For each month and pillar, the weight is moved down and up by a fixed step (then all weights are
+renormalised) and the ranks are compared with the published ones. The computation is in
+smartcity.index.uncertainty; this model only feeds it.
+"""
+
+import pandas as pd
+
+from smartcity.index.uncertainty import as_matrix, normalised, sensitivity
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    configured = dbt.ref("index_weights").df()
+    weights = normalised(dict(zip(configured["pillar"], configured["weight"], strict=True)))
+    step = float(dbt.config.get("index_sensitivity_step"))
+    pillars = dbt.ref("int_city_index_pillars").df()
+    rows = []
+    for month, group in pillars.groupby("month", sort=True):
+        group = group.sort_values("city_code", kind="stable")
+        for row in sensitivity(as_matrix(group.to_dict("records")), weights, step):
+            rows.append({"month": pd.Timestamp(month).date(), **row})
+    columns = [
+        "month",
+        "pillar",
+        "weight_change",
+        "weight_after",
+        "mean_abs_rank_shift",
+        "max_abs_rank_shift",
+        "cities_moved",
+    ]
+    return pd.DataFrame(rows, columns=columns)

@@ -1,0 +1,1 @@
+"""The Competitiveness Index: uncertainty and sensitivity analysis (numpy; called by dbt Python models)."""
