@@ -253,7 +253,8 @@ def test_bad_rows_are_quarantined_with_their_reason(pipeline_run):
     ]
     runs = rows(
         pipeline_run["warehouse"],
-        "select month, evaluated_rows, failed_rows from dq.validation_runs order by month",
+        "select month, evaluated_rows, failed_rows from dq.validation_runs "
+        "where suite = 'submission_rows' order by month",
     )
     assert runs == [(date(2024, 1, 1), 7, 1), (date(2024, 2, 1), 6, 1)]
 
@@ -274,3 +275,79 @@ def test_received_files_are_kept_and_the_landing_area_untouched(pipeline_run):
     assert pipeline_run["landing_unchanged"]
     stored = sorted(p.name.split("__", 1)[1] for p in (pipeline_run["state"] / "received").rglob("*__*"))
     assert stored == ["city_a.csv", "city_a.csv", "city_b.csv", "city_b.json", "resend.csv"]
+
+
+def test_investment_by_dimension_matches_the_hand_computation(pipeline_run):
+    got = {
+        (r[0], r[1].isoformat()): r[2:]
+        for r in rows(
+            pipeline_run["warehouse"],
+            "select dimension_code, month, projects, investment_value_thb, spend_to_date_thb, progress_pct "
+            "from marts.investment_by_dimension_monthly",
+        )
+    }
+    assert len(got) == 14  # 7 dimensions x 2 months, empty ones included
+    # January: ENV A1; MOB A2 (5 % after the late correction); GOV A3 + B1; ECO B2 (never reported).
+    assert got[("ENV", "2024-01-01")] == (1, Decimal("1000000.00"), Decimal("400000.00"), 50.0)
+    assert got[("MOB", "2024-01-01")] == (1, Decimal("3000000.00"), Decimal("5000.00"), 5.0)
+    gov = got[("GOV", "2024-01-01")]
+    assert gov[:3] == (2, Decimal("2500000.00"), Decimal("1700000.00"))
+    assert gov[3] == pytest.approx((0.5 * 20 + 2 * 85) / 2.5)  # 72
+    assert got[("ECO", "2024-01-01")] == (1, Decimal("500000.00"), Decimal("0.00"), 0.0)
+    assert got[("LIV", "2024-01-01")] == (0, Decimal("0.00"), Decimal("0.00"), None)
+    # February: A3 cancelled leaves GOV with B1 alone; DDD (certified from 15 Feb) brings LIV.
+    assert got[("GOV", "2024-02-01")] == (1, Decimal("2000000.00"), Decimal("1600000.00"), 85.0)
+    assert got[("LIV", "2024-02-01")] == (1, Decimal("1000000.00"), Decimal("200000.00"), 30.0)
+    assert got[("ENE", "2024-02-01")] == (0, Decimal("0.00"), Decimal("0.00"), None)
+
+
+def test_obstacle_ranking_matches_the_hand_computation(pipeline_run):
+    got = rows(
+        pipeline_run["warehouse"],
+        "select month, obstacle_code, projects, rank from marts.obstacle_ranking_monthly "
+        "order by month, rank, obstacle_code",
+    )
+    january, february = date(2024, 1, 1), date(2024, 2, 1)
+    assert got == [
+        # January states: A1 BUDGET, A2 none (late row), A3 POLICY, B1 BUDGET+PERSONNEL (correction).
+        (january, "BUDGET", 2, 1),
+        (january, "PERSONNEL", 1, 2),
+        (january, "POLICY", 1, 2),
+        # February: A2 PERSONNEL, A3 POLICY (cancelled, still counted), B1 carried forward, A1 and D1 none.
+        (february, "PERSONNEL", 2, 1),
+        (february, "BUDGET", 1, 2),
+        (february, "POLICY", 1, 2),
+    ]
+
+
+def test_proposal_screening_lists_every_city_not_certified(pipeline_run):
+    got = rows(
+        pipeline_run["warehouse"],
+        "select city_code, status, status_since, projects, dimensions_covered, planned_investment_thb "
+        "from marts.proposal_screening order by city_code",
+    )
+    assert got == [
+        ("CCC", "proposal_passed", date(2024, 1, 15), 1, 1, Decimal("9999999.00")),
+        ("EEE", "lapsed", date(2023, 6, 1), 1, 1, Decimal("7000000.00")),
+    ]
+
+
+def test_city_quality_accounts_for_every_row(pipeline_run):
+    got = {
+        (r[0], r[1].isoformat()): r[2:]
+        for r in rows(
+            pipeline_run["warehouse"],
+            "select city_code, month, rows_received, rows_accepted, rows_superseded, rows_quarantined, "
+            "on_time from dq.city_quality_monthly",
+        )
+    }
+    # January: AAA's A2 row was superseded by February's late row, BBB's JSON row by its correction.
+    assert got[("AAA", "2024-01-01")] == (3, 2, 1, 0, True)
+    assert got[("BBB", "2024-01-01")] == (1, 0, 1, 0, True)
+    assert got[("DDD", "2024-01-01")] == (1, 1, 0, 0, True)
+    # February: AAA's four rows plus the re-sent duplicate; BBB only corrected January (no February report:
+    # not on time); DDD, certified, sent nothing.
+    assert got[("AAA", "2024-02-01")] == (5, 4, 0, 1, True)
+    assert got[("BBB", "2024-02-01")] == (1, 1, 0, 0, False)
+    assert got[("DDD", "2024-02-01")] == (0, 0, 0, 0, False)
+    assert ("ZZZ", "2024-01-01") not in got  # an unknown city is only in dq.quarantine
