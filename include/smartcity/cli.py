@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from smartcity.airflow_runner import airflow_env, ensure_metadata_db, failure_reason, run_dag
 from smartcity.config import ConfigError, load_settings
+from smartcity.errors import PipelineError
 from smartcity.pipeline import plan_run
 from smartcity.summary import format_headline, read_headline
 
@@ -92,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         _say(f"Configuration error: {error}")
         return 2
+    except PipelineError as error:
+        _say(f"Error: {error}")
+        return 1
 
 
 if __name__ == "__main__":

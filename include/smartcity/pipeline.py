@@ -7,15 +7,18 @@ did. None of them imports Airflow, so they are tested without it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+
+import duckdb
 
 from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings
 from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import REGISTRY_FILES, open_landing
-from smartcity.publication.publish import publish
+from smartcity.publication.publish import PublishError, publish
 from smartcity.state import connect, ensure_state
 
 log = logging.getLogger(__name__)
@@ -65,9 +68,9 @@ def _has_new_files(con, landing, month: date) -> bool:
     )
 
 
-def build_fingerprint(landing) -> str:
+def build_fingerprint(landing, settings: Settings) -> str:
     """A checksum of everything besides submissions that the published figures depend on."""
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(json.dumps(settings.index_weights, sort_keys=True).encode())
     inputs = [f.local_path for name in REGISTRY_FILES if (f := landing.registry_file(name))]
     for folder in (DBT_PROJECT_DIR, EXPECTATIONS_DIR):
         inputs += sorted(
@@ -84,7 +87,7 @@ def build_fingerprint(landing) -> str:
 def plan_run(settings: Settings, run_id: str, requested_month: date | None = None) -> RunPlan:
     """Which landing months this run must process: every month up to the target not yet processed,
     or holding a file not received before (a late or corrected file in an old month)."""
-    landing = open_landing(settings.landing)
+    landing = open_landing(settings.landing, settings.state_dir / "incoming")
     available = landing.submission_months()
     target = requested_month or settings.month or (available[-1] if available else None)
     if target is None:
@@ -98,7 +101,7 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
         published = con.execute(
             "select fingerprint from pipeline.publications order by published_at desc limit 1"
         ).fetchone()
-    fingerprint = build_fingerprint(landing)
+    fingerprint = build_fingerprint(landing, settings)
     last = max([target, *processed]) if processed else target
     plan = RunPlan(
         run_id=run_id,
@@ -125,11 +128,16 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
 
 
 def run_pull(settings: Settings, plan: RunPlan) -> dict:
-    landing = open_landing(settings.landing)
+    from smartcity.validation.critical import check_registry
+    from smartcity.validation.suites import SuiteRunner
+
+    landing = open_landing(settings.landing, settings.state_dir / "incoming")
     ensure_state(settings)
     totals = {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
     with connect(settings.pipeline_db) as con:
         load_registry(con, landing)
+        # The critical registry suite, before any month is pulled: a failure stops the run here.
+        check_registry(con, SuiteRunner(settings.state_dir), plan.run_id, _month(plan.report_month))
         for position, month in enumerate(plan.month_dates, start=1):
             result = pull_month(con, landing, settings.received_dir, month, plan.run_id)
             totals["files_new"] += result.files_new
@@ -140,9 +148,10 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
 
 
 def run_validate(settings: Settings, plan: RunPlan) -> dict:
-    totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0}
+    totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0, "warnings": 0}
     if not plan.months:
         return totals
+    from smartcity.reporting.rejections import write_rejection_reports
     from smartcity.validation.submissions import validate_month
     from smartcity.validation.suites import SuiteRunner
 
@@ -150,22 +159,48 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
     with connect(settings.pipeline_db) as con:
         for position, month in enumerate(plan.month_dates, start=1):
             outcome = validate_month(con, runner, month, plan.run_id)
+            write_rejection_reports(con, settings.reports_dir / "rejections", month)
             totals["rows_received"] += outcome.rows_received
             totals["rows_accepted"] += outcome.rows_accepted
             totals["rows_quarantined"] += outcome.rows_quarantined
+            totals["warnings"] += outcome.warnings.total()
             log.info("validate progress: %d/%d months", position, len(plan.months))
     log.info("Data Docs: %s", runner.docs_index())
     return totals
 
 
+def earliest_month_changed(settings: Settings, plan: RunPlan) -> date | None:
+    """The first month whose figures this run's rows can change: its earliest landing month, or an
+    earlier report month among the rows it accepted (late rows and corrections restate the past)."""
+    if not plan.months:
+        return None
+    with connect(settings.pipeline_db, read_only=True) as con:
+        earliest_report = con.execute(
+            "select min(report_month) from validated.submissions "
+            "where list_contains(?, strftime(received_month, '%Y-%m'))",
+            [plan.months],
+        ).fetchone()[0]
+    return min([*plan.month_dates, *([earliest_report] if earliest_report else [])])
+
+
 def run_transform(settings: Settings, plan: RunPlan) -> None:
     from smartcity.transformation.dbt import dbt_build, dbt_docs
 
-    dbt_build(settings, _month(plan.report_month))
+    dbt_build(
+        settings,
+        _month(plan.report_month),
+        rebuild_from=earliest_month_changed(settings, plan),
+        full_refresh=plan.rebuild,
+    )
     dbt_docs(settings, _month(plan.report_month))
 
 
 def run_publish(settings: Settings, plan: RunPlan) -> str:
+    # The critical marts suite gates publication here, at the start of publish rather than at the end of
+    # transform: it checks the build database as it is when it is copied, whatever happened to it after
+    # dbt built it (a retried or cleared task, a manual dbt run), and a failure stops exactly the step
+    # that would have published. dbt's own tests already ran in transform.
+    _check_marts(settings, plan)
     path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:
@@ -180,3 +215,18 @@ def run_publish(settings: Settings, plan: RunPlan) -> str:
         )
         con.commit()
     return str(path)
+
+
+def _check_marts(settings: Settings, plan: RunPlan) -> None:
+    from smartcity.validation.critical import check_marts
+    from smartcity.validation.suites import SuiteRunner
+
+    runner = SuiteRunner(settings.state_dir)
+    try:
+        with connect(settings.pipeline_db) as con:
+            check_marts(con, runner, plan.run_id, _month(plan.report_month))
+    except duckdb.Error as error:
+        raise PublishError(
+            f"could not publish {settings.warehouse}: the marts in {settings.pipeline_db} cannot be read "
+            f"to check them ({error}); the previous warehouse is unchanged"
+        ) from error

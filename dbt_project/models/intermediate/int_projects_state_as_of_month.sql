@@ -1,11 +1,18 @@
 -- The state of every project as of every month: its current row with the latest report_month <= month,
 -- carried forward; a project never reported is at 0 %, 0 baht, not_started.
+-- Incremental: a run rebuilds only the months from var('rebuild_from') on (the earliest month its new rows
+-- can change, late rows included); the pipeline asks for a full refresh when the registry or models change.
+{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_code', 'month']) }}
+
 with projects as (
     select * from {{ ref('stg_registry__projects') }}
 ),
 
 months as (
     select * from {{ ref('int_months') }}
+    {% if is_incremental() %}
+        where month >= cast('{{ var("rebuild_from") }}' as date)
+    {% endif %}
 ),
 
 current_rows as (

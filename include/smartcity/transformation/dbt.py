@@ -24,15 +24,20 @@ class TransformError(PermanentError):
     """dbt reported failing models or tests; nothing is published."""
 
 
-def dbt_vars(settings: Settings, report_month: date) -> dict:
-    """The project variables a run sets: the last month covered and, when configured, the index weights."""
+def dbt_vars(settings: Settings, report_month: date, rebuild_from: date | None = None) -> dict:
+    """The project variables a run sets: the last month covered, the first month incremental models
+    rebuild and, when configured, the index weights."""
     variables: dict = {"report_month": report_month.isoformat()}
+    if rebuild_from is not None:
+        variables["rebuild_from"] = rebuild_from.isoformat()
     if settings.index_weights is not None:
         variables["index_weights"] = settings.index_weights
     return variables
 
 
-def _invoke(settings: Settings, command: list[str], report_month: date) -> list:
+def _invoke(
+    settings: Settings, command: list[str], report_month: date, rebuild_from: date | None = None
+) -> list:
     from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
 
     os.environ["SMARTCITY_PIPELINE_DB"] = str(settings.pipeline_db)
@@ -48,7 +53,7 @@ def _invoke(settings: Settings, command: list[str], report_month: date) -> list:
         "--log-path",
         str(settings.state_dir / "dbt_logs"),
         "--vars",
-        json.dumps(dbt_vars(settings, report_month)),
+        json.dumps(dbt_vars(settings, report_month, rebuild_from)),
     ]
     log.info("dbt %s", " ".join(args))
     result = dbtRunner().invoke(args)
@@ -69,9 +74,14 @@ def _invoke(settings: Settings, command: list[str], report_month: date) -> list:
     return nodes
 
 
-def dbt_build(settings: Settings, report_month: date) -> None:
-    nodes = _invoke(settings, ["build"], report_month)
-    log.info("dbt build passed: %d nodes", len(nodes))
+def dbt_build(
+    settings: Settings, report_month: date, rebuild_from: date | None = None, full_refresh: bool = False
+) -> None:
+    """Build everything; incremental models rebuild from `rebuild_from` on, or fully with `full_refresh`."""
+    command = ["build", "--full-refresh"] if full_refresh or rebuild_from is None else ["build"]
+    nodes = _invoke(settings, command, report_month, rebuild_from)
+    scope = "full rebuild" if len(command) == 2 else f"incremental from {rebuild_from:%Y-%m}"
+    log.info("dbt build passed (%s): %d nodes", scope, len(nodes))
 
 
 def dbt_docs(settings: Settings, report_month: date) -> Path:
