@@ -14,29 +14,12 @@ project_months as (
     where not is_cancelled
 ),
 
-assessments as (
-    select * from {{ ref('stg_registry__plan_assessments') }}
+plan_quality as (
+    select * from {{ ref('int_city_plan_quality') }}
 ),
 
 quality as (
     select * from {{ ref('city_quality_monthly') }}
-),
-
-latest_assessments as (
-    select
-        city_code,
-        component,
-        score
-    from assessments
-    qualify row_number() over (partition by city_code, component order by assessed_on desc nulls last) = 1
-),
-
-plan_quality as (
-    select
-        city_code,
-        avg(score) as score
-    from latest_assessments
-    group by city_code
 ),
 
 coverage as (
@@ -74,7 +57,7 @@ measured as (
         {{ clamp('progress.progress_vs_plan_pct', 0, 100) }} as schedule,
         {{ clamp('100 * progress.spend_to_date_thb / nullif(progress.budget_thb, 0)', 0, 100) }}
             as investment,
-        {{ clamp('plan_quality.score', 0, 100) }} as plan_quality,
+        {{ clamp('plan_quality.plan_quality_score', 0, 100) }} as plan_quality,
         100 * (
             0.5 * coalesce(reporting.rows_valid / nullif(reporting.rows_received, 0), 0)
             + 0.5 * reporting.months_on_time / 3

@@ -1,7 +1,11 @@
 -- Planned progress of each project in each month (contract section 4): 0 before planned_start,
 -- 100 from planned_end on, otherwise 100 * (months from start to M, + 1) / (months from start to end, + 1).
 -- Incremental like int_projects_state_as_of_month: the plan of a past month only changes with the registry.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_code', 'month']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['project_code', 'month'],
+) }}
 
 with projects as (
     select * from {{ ref('stg_registry__projects') }}

@@ -2,7 +2,11 @@
 -- carried forward; a project never reported is at 0 %, 0 baht, not_started.
 -- Incremental: a run rebuilds only the months from var('rebuild_from') on (the earliest month its new rows
 -- can change, late rows included); the pipeline asks for a full refresh when the registry or models change.
-{{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key=['project_code', 'month']) }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['project_code', 'month'],
+) }}
 
 with projects as (
     select * from {{ ref('stg_registry__projects') }}

@@ -8,8 +8,8 @@ projects as (
     select * from {{ ref('stg_registry__projects') }}
 ),
 
-assessments as (
-    select * from {{ ref('stg_registry__plan_assessments') }}
+scores as (
+    select * from {{ ref('int_city_plan_quality') }}
 ),
 
 plans as (
@@ -20,24 +20,6 @@ plans as (
         list(distinct dimension_code order by dimension_code) as dimension_codes,
         sum(budget_thb) as planned_investment_thb
     from projects
-    group by city_code
-),
-
-latest_assessments as (
-    select
-        city_code,
-        component,
-        score
-    from assessments
-    qualify row_number() over (partition by city_code, component order by assessed_on desc nulls last) = 1
-),
-
-scores as (
-    select
-        city_code,
-        count(*) as components_assessed,
-        avg(score) as plan_quality_score
-    from latest_assessments
     group by city_code
 ),
 
