@@ -1,8 +1,10 @@
 """`make run` on the shipped sample landing area reproduces the programme's March 2024 headline
-(Post Today, 23 April 2024) through the real Airflow DAG."""
+(Post Today, 23 April 2024) through the real Airflow DAG, although the sample carries every format variant,
+late rows, corrections, bad rows and two files the pipeline must reject (see its EXPECTED_OUTCOMES.json)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,7 +14,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from smartcity.config import SAMPLE_LANDING
+
 pytestmark = pytest.mark.e2e
+TOTALS = json.loads((SAMPLE_LANDING / "EXPECTED_OUTCOMES.json").read_text(encoding="utf-8"))["totals"]
 
 SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
 
@@ -36,6 +41,18 @@ def test_the_summary_prints_the_reported_headline(sample_run):
     assert "investment value          : 6,842.97 million baht" in stdout
     assert "1. Mae Moh Livable City (MAE_MOH): 96.67 %" in stdout
     assert f"warehouse                 : {warehouse}" in stdout
+    assert "main obstacles            : BUDGET (" in stdout
+    assert stdout.index("BUDGET (") < stdout.index("> POLICY (") < stdout.index("> PERSONNEL (")
+
+
+def test_the_summary_counts_the_rows_and_files_of_the_sample(sample_run):
+    """The sample is not clean: its bad rows are quarantined and its two broken files rejected, the numbers
+    being those of EXPECTED_OUTCOMES.json (accepted rows in the summary include superseded ones)."""
+    stdout, _ = sample_run
+    assert TOTALS["quarantined"] > 0 and TOTALS["files_rejected"] == 2
+    assert f"rows accepted             : {TOTALS['accepted'] + TOTALS['superseded']:,}   (this run" in stdout
+    assert f"rows quarantined          : {TOTALS['quarantined']:,}   (this run" in stdout
+    assert f"files rejected            : {TOTALS['files_rejected']:,}   (this run" in stdout
 
 
 def test_the_published_marts_hold_the_headline(sample_run):

@@ -62,7 +62,8 @@ def normalise(raw: pd.DataFrame) -> pd.DataFrame:
         report_month, month_error = _parsed(month_text, parse_month)
         progress, progress_error = _parsed(progress_text, parse_percent)
         spend, spend_error = _parsed(spend_text, parse_money)
-        obstacles, obstacles_error = _parsed(clean_text(row.obstacles), parse_obstacles)
+        obstacles_text = clean_text(row.obstacles)
+        obstacles, obstacles_error = _parsed(obstacles_text, parse_obstacles)
         submitted_at, submitted_error = _parsed(submitted_text, parse_timestamp)
         records.append(
             {
@@ -74,12 +75,15 @@ def normalise(raw: pd.DataFrame) -> pd.DataFrame:
                 "progress_pct_text": progress_text,
                 "progress_pct": float(progress) if progress is not None else None,
                 "progress_pct_error": progress_error,
+                "spend_to_date_thb_text": spend_text,
                 "spend_to_date_thb": spend,
                 "spend_to_date_thb_error": spend_error,
                 "status": _status_text(clean_text(row.status)),
+                "obstacles_text": obstacles_text,
                 "obstacles": list(obstacles) if obstacles is not None else [],
                 "obstacles_error": obstacles_error,
                 "remarks": row.remarks,
+                "submitted_at_text": submitted_text,
                 "submitted_at_given": submitted_at,
                 "submitted_at_error": submitted_error,
             }
@@ -96,8 +100,8 @@ def _empty(index: pd.Index) -> pd.DataFrame:
         columns=[
             "city_code", "project_code", "report_month_text", "report_month", "report_month_error",
             "progress_pct_text", "progress_pct", "progress_pct_error", "spend_to_date_thb",
-            "spend_to_date_thb_error", "status", "obstacles", "obstacles_error", "remarks",
-            "submitted_at_given", "submitted_at_error",
+            "spend_to_date_thb_text", "spend_to_date_thb_error", "status", "obstacles_text", "obstacles",
+            "obstacles_error", "remarks", "submitted_at_text", "submitted_at_given", "submitted_at_error",
         ],
         index=index,
     )  # fmt: skip
@@ -138,18 +142,40 @@ def _given(value: Any) -> Any:
     return None if value is None or pd.isna(value) else value
 
 
+def status_or_default(status: Any, progress: Any) -> str | None:
+    """The status as sent, or, when absent, derived from progress: 0 not started, 100 completed,
+    otherwise in progress (docs/data-contract.md)."""
+    if isinstance(status, str):
+        return status
+    if _given(progress) is None:
+        return None
+    if progress <= 0:
+        return "not_started"
+    return "completed" if progress >= 100 else "in_progress"
+
+
+def _compared(row: Mapping[str, Any], column: str, value_column: str | None = None) -> Any:
+    """A value for comparison. One that could not be parsed counts as the text sent, never as 'no
+    value' (else a bad row and a good row without that value would look identical)."""
+    if _given(row.get(f"{column}_error")) is not None:
+        return ("unparsed", row.get(f"{column}_text"))
+    value = row[value_column or column]
+    return tuple(value) if isinstance(value, list | tuple) else _given(value)
+
+
 def identity(row: Mapping[str, Any]) -> tuple:
-    """What makes two rows 'identical' for DUPLICATE: every value as given, normalised."""
+    """What makes two rows 'identical' for DUPLICATE: every value as given, normalised. A missing
+    status compares as the status derived from progress, as it is stored for accepted rows."""
     return (
         _given(row["city_code"]),
         _given(row["project_code"]),
-        _given(row["report_month"]),
-        _given(row["progress_pct"]),
-        _given(row["spend_to_date_thb"]),
-        _given(row["status"]),
-        tuple(row["obstacles"]),
+        _compared(row, "report_month"),
+        _compared(row, "progress_pct"),
+        _compared(row, "spend_to_date_thb"),
+        status_or_default(_given(row["status"]), _given(row["progress_pct"])),
+        _compared(row, "obstacles"),
         clean_text(row["remarks"]),
-        _given(row["submitted_at_given"]),
+        _compared(row, "submitted_at", value_column="submitted_at_given"),
     )
 
 
@@ -157,7 +183,7 @@ def add_duplicate_flag(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, befor
     """A row identical to one already received: accepted from an earlier month, or earlier in this batch."""
     seen = {identity(accepted) for accepted in _accepted_rows(con, rows, before)}
     flags = []
-    for _, row in rows.iterrows():
+    for row in rows.to_dict("records"):  # far faster than iterrows on large months
         key = identity(row)
         flags.append(key in seen)
         seen.add(key)
