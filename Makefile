@@ -11,7 +11,7 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: setup run test lint unit e2e sample clean
+.PHONY: setup run test lint unit e2e browser sample clean bench
 
 setup: $(INSTALLED)
 
@@ -42,9 +42,17 @@ unit: $(INSTALLED)
 	@echo "==> Unit and component tests"
 	@$(VENV)/bin/pytest -m "not e2e" -q
 
-e2e: $(INSTALLED)
+e2e: $(INSTALLED) browser
 	@echo "==> End to end: the real Airflow DAG, dbt build with its tests, the published warehouse"
 	@$(VENV)/bin/pytest -m e2e -q
+
+# Headless Chromium for the end-to-end checks in a real browser (tests/e2e/test_*_browser.py): installed from Debian
+# packages when missing (as root, or with sudo; about 2 minutes).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "==> Installing Chromium (apt-get install -y chromium)"; \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; }
 
 # Regenerate the shipped sample landing area (deterministic: the result must equal what git holds).
 sample: $(INSTALLED)
@@ -52,3 +60,7 @@ sample: $(INSTALLED)
 
 clean:
 	rm -rf $(VENV) .airflow data dbt_project/target dbt_project/logs
+
+# National-scale benchmark (bench/): BENCH_SCALE=0.1 make bench for a quick run; results in bench/results/.
+bench: $(INSTALLED)
+	@$(PY) -m bench.run

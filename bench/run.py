@@ -1,0 +1,110 @@
+"""`make bench`: the pipeline's stages at national scale beside a raw-DuckDB baseline doing the same work.
+
+For each stage (pull, validate, transform, publish) and end to end: wall time, rows per second and peak
+memory, each beside the baseline (bench/baseline/*.sql over the same files) and as a ratio measured in
+the same run; then one incremental month on top of the full history. Prints a table, writes JSON to
+bench/results/. BENCH_SCALE (default 1) scales the number of cities: 0.1 runs in a few minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.generate import generate
+
+ROOT = Path(__file__).resolve().parents[1]
+STAGES = ("pull", "validate", "transform", "publish")
+TARGETS = {"backfill_s": 15 * 60, "stage_ratio": 3.0, "peak_mib": 4096, "incremental_s": 60}
+
+
+def run_stage(name: str, env: dict[str, str]) -> dict:
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.stage", name], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+    if completed.returncode != 0:
+        sys.stderr.write(completed.stdout[-3000:] + completed.stderr[-5000:])
+        raise SystemExit(f"bench: stage {name} failed")
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    print(f"  {name:<20} {result['seconds']:8.1f} s  {result['peak_mib']:8.0f} MiB", flush=True)
+    return result
+
+
+def main() -> int:
+    scale = float(os.environ.get("BENCH_SCALE", "1"))
+    base = ROOT / "data" / "bench" / f"scale-{scale:g}"
+    landing, warehouse = base / "landing", base / "warehouse.duckdb"
+    shutil.rmtree(base, ignore_errors=True)
+    print(f"==> Generating a landing area at scale {scale:g} in {landing}", flush=True)
+    started = time.perf_counter()
+    size = generate(landing, scale, months=60)
+    print(f"    {size['rows']:,} rows ({size['cities']:,} cities) in {time.perf_counter() - started:.1f} s")
+    env = dict(os.environ, SMARTCITY_LANDING=str(landing), SMARTCITY_WAREHOUSE=str(warehouse))
+    env.pop("SMARTCITY_MONTH", None)
+    print("==> Pipeline, full 60-month backfill, stage by stage", flush=True)
+    pipeline = {stage: run_stage(f"pipeline-{stage}", env) for stage in STAGES}
+    print("==> Baseline: the same work in raw DuckDB SQL", flush=True)
+    baseline = {stage: run_stage(f"baseline-{stage}", env) for stage in STAGES}
+    print("==> One incremental month on top of the full history", flush=True)
+    generate(landing, scale, months=61)
+    incremental = run_stage("pipeline-all", env)
+
+    rows = size["rows"]
+    report = {
+        "scale": scale,
+        "rows": rows,
+        "cities": size["cities"],
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "system": platform.platform(),
+        },
+        "stages": {
+            stage: {
+                "pipeline_s": pipeline[stage]["seconds"],
+                "baseline_s": baseline[stage]["seconds"],
+                "ratio": pipeline[stage]["seconds"] / max(baseline[stage]["seconds"], 1e-9),
+                "rows_per_s": rows / pipeline[stage]["seconds"],
+                "pipeline_peak_mib": pipeline[stage]["peak_mib"],
+                "baseline_peak_mib": baseline[stage]["peak_mib"],
+            }
+            for stage in STAGES
+        },
+        "end_to_end_s": sum(p["seconds"] for p in pipeline.values()),
+        "baseline_end_to_end_s": sum(b["seconds"] for b in baseline.values()),
+        "peak_mib": max(p["peak_mib"] for p in pipeline.values()),
+        "incremental_month_s": incremental["seconds"],
+        "targets": TARGETS,
+    }
+    print()
+    header = ("stage", "pipeline s", "baseline s", "ratio", "rows/s", "peak MiB", "base MiB")
+    print(
+        f"{header[0]:<11}{header[1]:>11}{header[2]:>11}{header[3]:>8}{header[4]:>12}{header[5]:>10}{header[6]:>10}"
+    )
+    for stage, figures in report["stages"].items():
+        print(
+            f"{stage:<11}{figures['pipeline_s']:>11.1f}{figures['baseline_s']:>11.1f}{figures['ratio']:>8.1f}"
+            f"{figures['rows_per_s']:>12,.0f}{figures['pipeline_peak_mib']:>10.0f}{figures['baseline_peak_mib']:>10.0f}"
+        )
+    total, base_total = report["end_to_end_s"], report["baseline_end_to_end_s"]
+    print(
+        f"{'end to end':<11}{total:>11.1f}{base_total:>11.1f}{total / base_total:>8.1f}"
+        f"{rows / total:>12,.0f}{report['peak_mib']:>10.0f}"
+    )
+    print(f"incremental month end to end: {report['incremental_month_s']:.1f} s")
+    results = ROOT / "bench" / "results"
+    results.mkdir(exist_ok=True)
+    output = results / f"bench-scale-{scale:g}.json"
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"written to {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
