@@ -128,6 +128,19 @@ create table if not exists dq.quarantine (
     received_month date not null
 );
 
+-- Warnings for analysts (flagged, kept, never quarantined), replaced per landing month like dq.quarantine.
+-- A project-level warning (PROJECT_SILENT) has no source row: source_file and row_number are NULL.
+create table if not exists dq.warnings (
+    run_id varchar not null,
+    month date not null,
+    source_file varchar,
+    row_number integer,
+    city_code varchar not null,
+    project_code varchar not null,
+    warning_code varchar not null,
+    detail varchar not null
+);
+
 create table if not exists dq.rejected_files (
     run_id varchar not null,
     source_file varchar not null,

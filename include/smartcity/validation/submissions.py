@@ -3,6 +3,7 @@
 Rows are normalised, flagged against the registry and earlier rows, checked by the
 `submission_rows` suite, and split: accepted rows go to `validated.submissions`, the others to
 `dq.quarantine` with the first reason code (contract order) and a detail saying what to fix.
+The accepted rows are then checked for warnings (`dq_warnings`), which change no outcome.
 Rerunning a month replaces that month's outcome, so the step is idempotent.
 """
 
@@ -18,12 +19,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from smartcity.validation.dq_tables import describe, insert_frame, is_missing, record_run
+from smartcity.validation.dq_warnings import flag_warnings
 from smartcity.validation.normalised_rows import (
     RAW_ROWS_OF_MONTH,
     add_duplicate_flag,
     add_month_flag,
     add_registry_flags,
     normalise,
+    status_or_default,
 )
 from smartcity.validation.suites import SuiteResult, SuiteRunner, load_suite_definition
 
@@ -38,6 +42,7 @@ class MonthValidation:
     rows_accepted: int
     rows_quarantined: int
     reasons: Counter = field(default_factory=Counter)
+    warnings: Counter = field(default_factory=Counter)
 
 
 def first_reasons(result: SuiteResult, reason_order: list[str]) -> dict[Any, tuple[str, dict[str, Any]]]:
@@ -52,22 +57,6 @@ def first_reasons(result: SuiteResult, reason_order: list[str]) -> dict[Any, tup
             if index not in chosen or rank[code] < rank[chosen[index][0]]:
                 chosen[index] = (code, failure.meta)
     return chosen
-
-
-def _detail(meta: dict[str, Any], row: pd.Series, month: date) -> str:
-    values = {key: ("" if _is_missing(value) else value) for key, value in row.items()}
-    values["processed_month"] = month.strftime("%Y-%m")
-    if isinstance(row.get("report_month"), date):
-        values["report_month"] = row["report_month"].strftime("%Y-%m")
-    try:
-        problem = meta["problem"].format_map(values)
-    except (KeyError, ValueError, IndexError):
-        problem = meta["problem"]
-    return f"{problem}. Fix: {meta['fix']}"
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or (not isinstance(value, list | tuple) and bool(pd.isna(value)))
 
 
 def validate_month(
@@ -92,7 +81,7 @@ def validate_month(
             "city_code": quarantined["city_code"],
             "project_code": quarantined["project_code"],
             "reason_code": [reasons[i][0] for i in quarantined.index],
-            "detail": [_detail(reasons[i][1], quarantined.loc[i], month) for i in quarantined.index],
+            "detail": [describe(reasons[i][1], quarantined.loc[i], month) for i in quarantined.index],
             "raw_record": quarantined["raw_record"],
             "file_id": quarantined["file_id"],
             "received_month": month,
@@ -104,24 +93,11 @@ def validate_month(
     try:
         con.execute("delete from validated.submissions where received_month = ?", [month])
         con.execute("delete from dq.quarantine where received_month = ?", [month])
-        con.execute("delete from dq.validation_runs where month = ? and suite = ?", [month, SUITE])
-        _insert(con, "validated.submissions", accepted_frame)
-        _insert(con, "dq.quarantine", quarantine_frame)
-        con.execute(
-            "insert into dq.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                month,
-                SUITE,
-                result.success,
-                result.evaluated_rows,
-                len(reasons),
-                started_at,
-                datetime.now(UTC),
-                result.expectations,
-                len(result.failures),
-            ],
-        )
+        insert_frame(con, "validated.submissions", accepted_frame)
+        insert_frame(con, "dq.quarantine", quarantine_frame)
+        record_run(con, result, run_id, month, started_at, failed_rows=len(reasons))
+        # Warnings look at the rows just accepted, beside the accepted history: same transaction.
+        warnings = flag_warnings(con, runner, month, run_id)
         con.commit()
     except BaseException:
         con.rollback()
@@ -132,23 +108,19 @@ def validate_month(
         rows_accepted=len(accepted_frame),
         rows_quarantined=len(quarantine_frame),
         reasons=Counter(code for code, _ in reasons.values()),
+        warnings=warnings,
     )
     log.info(
-        "validate %s: %d rows received, %d accepted, %d quarantined %s",
+        "validate %s: %d rows received, %d accepted, %d quarantined %s, %d warnings %s",
         f"{month:%Y-%m}",
         outcome.rows_received,
         outcome.rows_accepted,
         outcome.rows_quarantined,
         json.dumps(dict(sorted(outcome.reasons.items()))) if outcome.reasons else "",
+        outcome.warnings.total(),
+        json.dumps(dict(sorted(outcome.warnings.items()))) if outcome.warnings else "",
     )
     return outcome
-
-
-def _default_status(progress: float) -> str:
-    """A row without status: derived from progress (0 not started, 100 completed, else in progress)."""
-    if progress <= 0:
-        return "not_started"
-    return "completed" if progress >= 100 else "in_progress"
 
 
 def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
@@ -164,23 +136,15 @@ def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
             "progress_pct": accepted["progress_pct"],
             "spend_to_date_thb": accepted["spend_to_date_thb"],
             "status": [
-                status if isinstance(status, str) else _default_status(progress)
+                status_or_default(status, progress)
                 for status, progress in zip(accepted["status"], accepted["progress_pct"], strict=True)
             ],
             "obstacles": accepted["obstacles"],
             "remarks": accepted["remarks"],
             "submitted_at_given": accepted["submitted_at_given"],
             "submitted_at": [
-                given if not _is_missing(given) else arrived
+                given if not is_missing(given) else arrived
                 for given, arrived in zip(accepted["submitted_at_given"], accepted["arrived_at"], strict=True)
             ],
         }
     )
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    con.register("frame_to_insert", frame)
-    con.execute(f"insert into {table} by name select * from frame_to_insert")  # noqa: S608 (fixed names)
-    con.unregister("frame_to_insert")

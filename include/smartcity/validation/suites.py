@@ -3,6 +3,11 @@
 GX is the engine of the row checks: every failing expectation reports the indices of the rows
 it failed, and its `meta` says what the failure means (reason code, severity, fix). An
 expectation that raised inside GX is a fault of the pipeline, never a verdict on the data.
+
+A suite's `meta.shown_columns` name the columns that identify a row to a person (file and row, city,
+mart and month...): the Data Docs page of a failing expectation lists them for every unexpected value,
+so an analyst can find the rows without the DataFrame. Each expectation's `why` and `fix` become its
+Data Docs notes.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ class ExpectationFailure:
     column: str | None
     meta: dict[str, Any]
     failed_index: list[Any]
+    columns: tuple[str, ...] = ()  # every column the expectation reads (a pair expectation reads two)
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class SuiteResult:
     evaluated_rows: int
     expectations: int
     failures: list[ExpectationFailure]
+    docs_page: str | None = None  # this validation's page in Data Docs
+    docs_index: str | None = None  # the Data Docs index
 
     @property
     def failed_rows(self) -> int:
@@ -53,9 +61,29 @@ def load_suite_definition(name: str, directory: Path = EXPECTATIONS_DIR) -> dict
     return json.loads((directory / f"{name}.json").read_text(encoding="utf-8"))
 
 
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+# A positional key added to every frame handed to GX: GX reports failing rows by the values of the
+# `unexpected_index_column_names` (as text), and this one maps them back to the caller's index.
+_ROW_KEY = "frame_row"
+
+
+def shown_columns(definition: dict[str, Any]) -> list[str]:
+    return list(definition.get("meta", {}).get("shown_columns", []))
+
+
 def suite_columns(definition: dict[str, Any]) -> list[str]:
-    columns = [e["kwargs"]["column"] for e in definition["expectations"] if "column" in e["kwargs"]]
+    """The columns the suite reads: its shown columns, then every column an expectation names."""
+    columns = shown_columns(definition)
+    for expectation in definition["expectations"]:
+        columns += [expectation["kwargs"][k] for k in _COLUMN_KWARGS if k in expectation["kwargs"]]
     return list(dict.fromkeys(columns))
+
+
+def _with_notes(expectation: dict[str, Any]) -> dict[str, Any]:
+    """The expectation as GX takes it, with its `why` and `fix` as notes shown in Data Docs."""
+    meta = expectation.get("meta") or {}
+    notes = [f"**{label}**: {meta[key]}" for key, label in (("why", "Why"), ("fix", "Fix")) if meta.get(key)]
+    return {**expectation, "notes": notes} if notes else expectation
 
 
 class SuiteRunner:
@@ -72,6 +100,13 @@ class SuiteRunner:
         # Progress bars would flood the task logs with one line per metric batch.
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.context.variables.save()
+        from smartcity.validation.data_docs import SITE_CONFIG, SITE_NAME
+
+        # Data Docs readable offline (the stock index needs CDN scripts); see data_docs.py.
+        if SITE_NAME in self.context.list_data_docs_sites():
+            self.context.update_data_docs_site(SITE_NAME, SITE_CONFIG)
+        else:
+            self.context.add_data_docs_site(SITE_NAME, SITE_CONFIG)
         source = self.context.data_sources.add_or_update_pandas("smartcity")
         self._source = source
 
@@ -84,7 +119,9 @@ class SuiteRunner:
             raise SuiteExecutionError(f"suite {name}: the frame lacks columns {missing}")
         suite = self.context.suites.add_or_update(
             gx.ExpectationSuite(
-                name=name, expectations=definition["expectations"], meta=definition.get("meta")
+                name=name,
+                expectations=[_with_notes(e) for e in definition["expectations"]],
+                meta=definition.get("meta"),
             )
         )
         asset = self._asset(name)
@@ -97,15 +134,25 @@ class SuiteRunner:
                 name=name,
                 validation_definitions=[validation],
                 actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
-                result_format={"result_format": "COMPLETE"},
+                # COMPLETE: every failing row is reported (the quarantine needs them all), and Data Docs
+                # show each unexpected value with the shown columns of its rows.
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": [_ROW_KEY, *shown_columns(definition)],
+                },
             )
         )
+        checked = frame[columns].reset_index(drop=True)
+        checked.insert(0, _ROW_KEY, range(len(checked)))
         outcome = checkpoint.run(
-            batch_parameters={"dataframe": frame[columns]},
+            batch_parameters={"dataframe": checked},
             run_id=gx.core.run_identifier.RunIdentifier(run_name=run_name),
         )
-        (result,) = outcome.run_results.values()
-        return self._summarise(name, result, len(frame))
+        ((key, result),) = outcome.run_results.items()
+        pages = self.context.get_docs_sites_urls(resource_identifier=key)
+        return self._summarise(
+            name, result, frame.index, pages[0]["site_url"] if pages else None, self.docs_index()
+        )
 
     def _asset(self, name: str):
         try:
@@ -121,32 +168,53 @@ class SuiteRunner:
             return asset.add_batch_definition_whole_dataframe("whole_frame")
 
     @staticmethod
-    def _summarise(name: str, result, rows: int) -> SuiteResult:
+    def _summarise(name: str, result, index: pd.Index, page: str | None, docs: str | None) -> SuiteResult:
         failures = []
         for item in result.results:
             config = item.expectation_config
-            if item.exception_info and item.exception_info.get("raised_exception"):
+            columns = tuple(config.kwargs[k] for k in _COLUMN_KWARGS if config.kwargs.get(k))
+            raised = _raised(item.exception_info)
+            if raised is not None:
                 raise SuiteExecutionError(
-                    f"suite {name}: {config.type} on {config.kwargs.get('column')} raised inside Great "
-                    f"Expectations: {item.exception_info.get('exception_message')}"
+                    f"suite {name}: {config.type} on {', '.join(columns)} raised inside Great "
+                    f"Expectations: {raised}"
                 )
             if not item.success:
                 failures.append(
                     ExpectationFailure(
                         expectation_type=config.type,
                         column=config.kwargs.get("column"),
+                        columns=columns,
                         meta=dict(config.meta or {}),
-                        failed_index=list(item.result.get("unexpected_index_list") or []),
+                        failed_index=[
+                            index[int(unexpected[_ROW_KEY])]
+                            for unexpected in item.result.get("unexpected_index_list") or []
+                        ],
                     )
                 )
         return SuiteResult(
             suite=name,
             success=bool(result.success),
-            evaluated_rows=rows,
+            evaluated_rows=len(index),
             expectations=len(result.results),
             failures=failures,
+            docs_page=page,
+            docs_index=docs,
         )
 
     def docs_index(self) -> str | None:
+        """The Data Docs index page (a file:// URL)."""
         sites = self.context.get_docs_sites_urls()
         return sites[0]["site_url"] if sites else None
+
+
+def _raised(exception_info: dict[str, Any] | None) -> str | None:
+    """The message of an exception GX caught while evaluating, if any. GX gives either one flat
+    `{raised_exception, exception_message}` or one such dict per metric it computed."""
+    if not exception_info:
+        return None
+    infos = [exception_info] if "raised_exception" in exception_info else list(exception_info.values())
+    for info in infos:
+        if isinstance(info, dict) and info.get("raised_exception"):
+            return str(info.get("exception_message") or "an exception without a message")
+    return None

@@ -1,0 +1,1 @@
+"""Reports for people: what the pipeline sends back to cities and shows analysts."""
