@@ -25,6 +25,9 @@ SITE_CONFIG: dict[str, Any] = {
     "site_index_builder": {
         "class_name": "OfflineSiteIndexBuilder",
         "module_name": "smartcity.validation.data_docs",
+        # The index is rebuilt after every validation and reads the results it lists: without a cap the
+        # cost of a run grows with every month ever validated.
+        "validation_results_limit": 200,
     },
 }
 log = logging.getLogger(__name__)
