@@ -25,6 +25,8 @@ from airflow.sdk import Asset, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.timetables.trigger import CronTriggerTimetable
 
+from smartcity.alerts import notify_failure
+
 WAREHOUSE_ASSET = Asset(name="smartcity_warehouse", uri="smartcity://warehouse")
 MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 
@@ -41,12 +43,15 @@ def _fail_fast_on_permanent_errors() -> Iterator[None]:
 
 
 def _requested_month(context) -> date | None:
-    """The month this run was asked for, or, for scheduled runs, the month before the logical date."""
+    """The month this run was asked for, or, for scheduled and backfill runs, the month before the logical
+    date."""
     value = context["params"].get("month")
     if value:
         return date(int(value[:4]), int(value[5:7]), 1)
-    run = context["dag_run"]
-    if str(run.run_type) in ("scheduled", "backfill", "DagRunType.SCHEDULED", "DagRunType.BACKFILL_JOB"):
+    # Compare the enum's value: the Task SDK's DagRunType prints as "DagRunType.BACKFILL" (member name),
+    # the core one as "backfill"; both carry the values "scheduled" and "backfill".
+    run_type = context["dag_run"].run_type
+    if getattr(run_type, "value", run_type) in ("scheduled", "backfill"):
         logical = pendulum.instance(context["logical_date"]).in_timezone("Asia/Bangkok")
         previous = logical.start_of("month").subtract(days=1)
         return date(previous.year, previous.month, 1)
@@ -64,6 +69,7 @@ def _requested_month(context) -> date | None:
         "retries": 2,
         "retry_delay": timedelta(seconds=30),
         "retry_exponential_backoff": True,
+        "on_failure_callback": notify_failure,  # webhook, e-mail or a log warning (smartcity/alerts.py)
     },
     params={
         "month": Param(

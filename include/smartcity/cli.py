@@ -71,6 +71,16 @@ def command_summary(_: argparse.Namespace) -> int:
     return 0
 
 
+def command_report(args: argparse.Namespace) -> int:
+    from smartcity.config import parse_month_setting
+    from smartcity.reporting.report import build_report
+
+    settings = load_settings()
+    path = build_report(settings, parse_month_setting(args.month, "--month") if args.month else None)
+    _say(f"Monthly report: {path}")
+    return 0
+
+
 def _first_of(month: str):
     from smartcity.config import parse_month_setting
 
@@ -86,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("summary", help="print the published warehouse's headline").set_defaults(
         handler=command_summary
     )
+    report = commands.add_parser(
+        "report", help="write the monthly HTML report (Thai and English) from the published warehouse"
+    )
+    report.add_argument("--month", help="report month, YYYY-MM (CE); default: the latest published month")
+    report.set_defaults(handler=command_report)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:

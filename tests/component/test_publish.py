@@ -145,4 +145,5 @@ def test_no_partial_file_is_left_behind(published):
     assert sorted(p.name for p in published["settings"].warehouse.parent.iterdir()) == [
         "warehouse.duckdb",
         "warehouse.duckdb.state",
+        "warehouse_parquet",
     ]

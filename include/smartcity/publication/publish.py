@@ -4,12 +4,22 @@ DuckDB allows one writer or many readers per file, so BI tools never read the bu
 The published file is written under a temporary name beside the warehouse, then renamed over it
 (`os.replace`): a reader sees the old warehouse or the new one, never half of either, and a
 failed run leaves the previous warehouse in place.
+
+The same snapshot's `marts` and `dq` tables are also exported as Parquet, for tools that read files
+rather than DuckDB: `<warehouse folder>/<warehouse stem>_parquet/<schema>/<table>.parquet`. The set is
+written into a hidden sibling folder first and then swapped in as a whole (an atomic exchange of the two
+folders where the system has one, Linux's `renameat2(RENAME_EXCHANGE)`; otherwise two renames), so a reader
+never finds tables of two publications side by side, and a failed export leaves the previous set.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import logging
 import os
+import shutil
+import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,6 +33,8 @@ log = logging.getLogger(__name__)
 # What BI tools see: the marts, the data-quality tables and the history of published figures.
 # Raw rows, staging and intermediate models stay private to the build database.
 PUBLISHED_SCHEMAS = ("marts", "dq", "history")
+# What is also exported as Parquet, one file per table.
+PARQUET_SCHEMAS = ("marts", "dq")
 
 
 class PublishError(PipelineError):
@@ -33,12 +45,79 @@ def _quoted_path(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def parquet_dir(warehouse: Path) -> Path:
+    """The folder of the Parquet copy of a warehouse: `data/warehouse.duckdb` -> `data/warehouse_parquet`."""
+    return warehouse.with_name(f"{warehouse.stem}_parquet")
+
+
+def _export_parquet(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]], folder: Path) -> int:
+    """Every table of PARQUET_SCHEMAS of the database `con` is on, as `<folder>/<schema>/<table>.parquet`."""
+    exported = 0
+    for schema in PARQUET_SCHEMAS:
+        (folder / schema).mkdir(parents=True, exist_ok=True)
+    for schema, table in tables:
+        if schema not in PARQUET_SCHEMAS:
+            continue
+        target = folder / schema / f"{table}.parquet"
+        # Names come from the build database's own catalog, never from input.
+        con.execute(f'copy "{schema}"."{table}" to {_quoted_path(target)} (format parquet, compression zstd)')
+        exported += 1
+    return exported
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Atomically swap two paths (Linux `renameat2` with RENAME_EXCHANGE). False where the system or the
+    file system has no such call; an OSError for any other failure."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _swap_in_folder(staged: Path, final: Path) -> None:
+    """Put the folder `staged` in the place of `final` as a whole; `staged` is gone afterwards."""
+    if not final.exists():
+        os.replace(staged, final)  # renaming onto a free name is atomic
+        return
+    if _exchange(staged, final):
+        shutil.rmtree(staged)  # it now holds the previous set
+        return
+    # No atomic exchange here: move the previous set aside, then the new one in (a reader may briefly find
+    # no folder, never a mixed one).
+    previous = final.with_name(f".{final.name}.previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    os.replace(final, previous)
+    try:
+        os.replace(staged, final)
+    except OSError:
+        os.replace(previous, final)
+        raise
+    shutil.rmtree(previous, ignore_errors=True)
+
+
 def publish(settings: Settings, run_id: str, months: list[date], report_month: date) -> Path:
     warehouse = settings.warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     partial = warehouse.with_name(f".{warehouse.name}.partial")
+    parquet = parquet_dir(warehouse)
+    parquet_partial = parquet.with_name(f".{parquet.name}.partial")
     try:
         partial.unlink(missing_ok=True)
+        shutil.rmtree(parquet_partial, ignore_errors=True)
         con = duckdb.connect(str(partial))
         try:
             con.execute(f"attach {_quoted_path(settings.pipeline_db)} as source_db (read_only)")
@@ -66,13 +145,25 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
             )
             con.execute("detach source_db")
             con.execute("checkpoint")
+            # The Parquet copy is exported from the snapshot itself, so both hold the same publication.
+            exported = _export_parquet(con, tables, parquet_partial)
         finally:
             con.close()
         os.replace(partial, warehouse)
     except (OSError, duckdb.Error) as error:
         partial.unlink(missing_ok=True)
+        shutil.rmtree(parquet_partial, ignore_errors=True)
         raise PublishError(
-            f"could not publish {warehouse}: {error}; the previous warehouse is unchanged"
+            f"could not publish {warehouse}: {error}; "
+            "the previous warehouse is unchanged, and so is its Parquet copy"
         ) from error
-    log.info("published %d tables to %s", len(tables), warehouse)
+    try:
+        _swap_in_folder(parquet_partial, parquet)
+    except OSError as error:
+        shutil.rmtree(parquet_partial, ignore_errors=True)
+        raise PublishError(
+            f"published {warehouse}, but could not swap in its Parquet copy {parquet}: {error}; "
+            "the previous Parquet files are unchanged"
+        ) from error
+    log.info("published %d tables to %s and %d as Parquet to %s", len(tables), warehouse, exported, parquet)
     return warehouse

@@ -1,0 +1,607 @@
+"""The monthly report for analysts, in Thai and English: one self-contained HTML file per month.
+
+It reads the *published* warehouse read-only, as any BI tool does, and writes
+`<state>/reports/monthly/<YYYY-MM>/report.html`: headline figures, the programme's progress against plan over
+time, the city ranking of the Competitiveness Index with each city's rank band, investment by smart-city
+dimension, the obstacles ranking and the reporting quality of every city. Every heading and label is in Thai
+and English.
+
+The file needs nothing else to be read offline: the charts are inline SVG drawn by matplotlib (text as
+paths), with no script, stylesheet or font fetched from anywhere. Chart labels are in English, and also in
+Thai when the machine has a font with Thai glyphs (`fc-list :lang=th`; on Debian: `apt-get install
+fonts-thai-tlwg`); without one, the Thai names are in the HTML around each chart (captions and data tables),
+which the reader's browser renders with its own fonts.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from smartcity.config import Settings
+from smartcity.errors import PipelineError
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATE = "monthly_report.html.j2"
+CHARTS = ("progress", "ranking", "dimensions", "obstacles", "quality")
+
+MONTHS_EN = "January February March April May June July August September October November December".split()
+MONTHS_TH = (
+    "มกราคม",
+    "กุมภาพันธ์",
+    "มีนาคม",
+    "เมษายน",
+    "พฤษภาคม",
+    "มิถุนายน",
+    "กรกฎาคม",
+    "สิงหาคม",
+    "กันยายน",
+    "ตุลาคม",
+    "พฤศจิกายน",
+    "ธันวาคม",
+)
+MONTHS_TH_SHORT = (
+    "ม.ค.",
+    "ก.พ.",
+    "มี.ค.",
+    "เม.ย.",
+    "พ.ค.",
+    "มิ.ย.",
+    "ก.ค.",
+    "ส.ค.",
+    "ก.ย.",
+    "ต.ค.",
+    "พ.ย.",
+    "ธ.ค.",
+)
+PEER_GROUPS = {"city": ("เมือง", "city-based"), "province": ("จังหวัด", "province-based")}
+
+# Colours: progress (teal), plan (grey), spend (dark teal), problems (orange/red).
+ACTUAL = "#1f6f8b"
+PLAN = "#8c96a3"
+SPEND = "#0b3d4f"
+BAND = "#9ccbd9"
+PROVINCE = "#b5651d"
+ACCEPTED = "#4a9c6d"
+SUPERSEDED = "#a8cfb6"
+QUARANTINED = "#d1495b"
+
+
+class ReportError(PipelineError):
+    """The report cannot be built (no warehouse yet, a month it does not cover)."""
+
+
+# ----------------------------------------------------------------------------------------------------
+# Data: what the report shows, read from the published warehouse.
+# ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportData:
+    month: date
+    publication: dict[str, Any]
+    summary: list[dict[str, Any]]  # program_summary_monthly, every month up to `month`
+    headline: dict[str, Any]
+    ranking: list[dict[str, Any]]  # city_index_monthly of `month`, with names, by rank
+    dimensions: list[dict[str, Any]]
+    obstacles: list[dict[str, Any]]
+    quality: list[dict[str, Any]]  # dq.city_quality_monthly of `month`, with names
+    top_progress: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
+    """Everything the report shows for `month` (default: the month the warehouse was last published for)."""
+    if not warehouse.exists():
+        raise ReportError(f"no published warehouse at {warehouse} yet: run `make run` first")
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        publication = _rows(con, "select run_id, published_at, report_month from meta.publication")[0]
+        months = [
+            r[0]
+            for r in con.execute("select month from marts.program_summary_monthly order by month").fetchall()
+        ]
+        month = month or publication["report_month"]
+        if month not in months:
+            covered = f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}" if months else "no month"
+            raise ReportError(
+                f"the warehouse {warehouse} has no figures for {month:%Y-%m} (it covers {covered})"
+            )
+        summary = _rows(
+            con, "select * from marts.program_summary_monthly where month <= ? order by month", [month]
+        )
+        ranking = _rows(
+            con,
+            """
+            select i.*, coalesce(c.name_en, i.city_code) as name_en,
+                coalesce(c.name_th, i.city_code) as name_th
+            from marts.city_index_monthly i left join marts.dim_cities c using (city_code)
+            where i.month = ? order by i.rank, i.city_code
+            """,
+            [month],
+        )
+        dimensions = _rows(
+            con,
+            """
+            select b.*, d.sort_order
+            from marts.investment_by_dimension_monthly b
+            left join marts.dim_dimensions d using (dimension_code)
+            where b.month = ? order by b.investment_value_thb desc, d.sort_order
+            """,
+            [month],
+        )
+        obstacles = _rows(
+            con,
+            "select * from marts.obstacle_ranking_monthly where month = ? order by rank, obstacle_code",
+            [month],
+        )
+        quality = _rows(
+            con,
+            """
+            select q.*, coalesce(c.name_en, q.city_code) as name_en,
+                coalesce(c.name_th, q.city_code) as name_th,
+                (q.rows_accepted + q.rows_superseded) / nullif(q.rows_received, 0) * 100 as valid_pct
+            from dq.city_quality_monthly q left join marts.dim_cities c using (city_code)
+            where q.month = ? and (q.is_certified or q.rows_received > 0)
+            order by q.on_time, valid_pct nulls first, q.city_code
+            """,
+            [month],
+        )
+        top_progress = _rows(
+            con,
+            """
+            select p.rank_progress, p.city_code, coalesce(c.name_en, p.city_code) as name_en,
+                coalesce(c.name_th, p.city_code) as name_th, p.progress_pct, p.progress_vs_plan_pct
+            from marts.city_progress_monthly p left join marts.dim_cities c using (city_code)
+            where p.month = ? order by p.rank_progress, p.city_code limit 5
+            """,
+            [month],
+        )
+        files_rejected = con.execute(
+            "select count(*) from dq.rejected_files where received_month = ?", [month]
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+    current, previous = summary[-1], (summary[-2] if len(summary) > 1 else None)
+    received = sum(q["rows_received"] for q in quality)
+    headline = {
+        "certified_cities": current["certified_cities"],
+        "projects": current["projects"],
+        "completed_projects": current["completed_projects"],
+        "completed_projects_pct": _float(current["completed_projects_pct"]),
+        "progress_pct": _float(current["progress_pct"]),
+        "planned_progress_pct": _float(current["planned_progress_pct"]),
+        "progress_vs_plan_pct": _float(current["progress_vs_plan_pct"]),
+        "progress_change_pp": (
+            None
+            if previous is None or previous["progress_pct"] is None or current["progress_pct"] is None
+            else float(current["progress_pct"]) - float(previous["progress_pct"])
+        ),
+        "investment_value_thb": _float(current["investment_value_thb"]),
+        "spend_to_date_thb": _float(current["spend_to_date_thb"]),
+        "spend_pct": (
+            100 * float(current["spend_to_date_thb"]) / float(current["investment_value_thb"])
+            if current["investment_value_thb"]
+            else None
+        ),
+        "rows_received": received,
+        "rows_accepted": sum(q["rows_accepted"] + q["rows_superseded"] for q in quality),
+        "rows_quarantined": sum(q["rows_quarantined"] for q in quality),
+        "files_rejected": int(files_rejected),
+        "cities_late": sum(1 for q in quality if q["is_certified"] and not q["on_time"]),
+    }
+    return ReportData(
+        month=month,
+        publication=publication,
+        summary=summary,
+        headline=headline,
+        ranking=ranking,
+        dimensions=dimensions,
+        obstacles=obstacles,
+        quality=quality,
+        top_progress=top_progress,
+    )
+
+
+# ----------------------------------------------------------------------------------------------------
+# Charts: matplotlib figures (no pyplot: no global state), as inline SVG or PNG.
+# ----------------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def thai_font() -> Path | None:
+    """A font file with Thai glyphs on this machine, or None."""
+    candidates: list[Path] = []
+    if shutil.which("fc-list"):
+        try:
+            listed = subprocess.run(
+                ["fc-list", ":lang=th", "file"], capture_output=True, text=True, timeout=20, check=False
+            ).stdout
+            candidates = [Path(line.split(":")[0].strip()) for line in listed.splitlines() if line.strip()]
+        except (OSError, subprocess.SubprocessError):
+            candidates = []
+    preferred = ("sarabun", "notosansthai", "loma", "garuda", "waree", "umpush", "norasi")
+    styled = ("bold", "italic", "oblique", "light", "mono")
+    candidates.sort(
+        key=lambda p: (
+            any(style in p.name.lower() for style in styled),  # the regular face first
+            next((i for i, name in enumerate(preferred) if name in p.name.lower()), len(preferred)),
+            p.name,
+        )
+    )
+    for path in candidates:
+        if path.suffix.lower() in (".ttf", ".otf") and path.is_file() and _has_thai(path):
+            return path
+    return None
+
+
+def _has_thai(path: Path) -> bool:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return 0x0E01 in FT2Font(str(path)).get_charmap()
+    except (OSError, RuntimeError, ValueError):
+        return False
+
+
+def _font_family() -> list[str]:
+    """DejaVu Sans for Latin text and digits, then the Thai font (if any) for the glyphs DejaVu lacks."""
+    path = thai_font()
+    if path is None:
+        return ["DejaVu Sans"]
+    from matplotlib import font_manager
+
+    for face in sorted(path.parent.glob(f"{path.stem}*")):  # its bold and italic faces too
+        if face.suffix.lower() in (".ttf", ".otf"):
+            font_manager.fontManager.addfont(str(face))
+    return ["DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name()]
+
+
+def _label(english: str, thai: str | None) -> str:
+    """A chart label: English, with the Thai on a second line when a Thai font can draw it."""
+    return f"{english}\n{thai}" if thai and thai_font() is not None else english
+
+
+def _month_tick(month: date) -> str:
+    return f"{MONTHS_EN[month.month - 1][:3]}\n{month.year}"
+
+
+def _figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _style(ax, grid: str = "x") -> None:
+    ax.spines[["top", "right"]].set_visible(False)
+    ax.grid(axis=grid, color="#e3e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+
+
+def progress_chart(data: ReportData):
+    months = [row["month"] for row in data.summary]
+    actual = [_float(row["progress_pct"]) for row in data.summary]
+    planned = [_float(row["planned_progress_pct"]) for row in data.summary]
+    versus = [_float(row["progress_vs_plan_pct"]) for row in data.summary]
+    x = list(range(len(months)))
+    figure = _figure(10, 5.6)
+    top, bottom = figure.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
+    top.plot(
+        x, planned, color=PLAN, linestyle="--", marker="o", markersize=4, label=_label("Planned", "ตามแผน")
+    )
+    top.plot(
+        x, actual, color=ACTUAL, linewidth=2.4, marker="o", markersize=5, label=_label("Actual", "ผลจริง")
+    )
+    for values, color, offset in ((actual, ACTUAL, -14), (planned, PLAN, 8)):
+        if values[-1] is not None:
+            top.annotate(
+                f"{values[-1]:.2f} %",
+                (x[-1], values[-1]),
+                textcoords="offset points",
+                xytext=(6, offset),
+                color=color,
+                fontsize=10,
+                fontweight="bold",
+            )
+    top.set_ylabel(_label("Progress (%)", "ความคืบหน้า (%)"))
+    top.set_ylim(0, max(100, *(v for v in planned + actual if v is not None)) * 1.02)
+    top.legend(loc="upper left", frameon=False)
+    bottom.bar(x, [v or 0 for v in versus], color=ACTUAL, alpha=0.75, width=0.6)
+    bottom.axhline(100, color=PLAN, linestyle="--", linewidth=1)
+    for position, value in zip(x, versus, strict=True):
+        if value is not None:
+            bottom.annotate(f"{value:.0f}", (position, value), ha="center", va="bottom", fontsize=8)
+    bottom.set_ylabel(_label("Actual vs plan (%)", "เทียบกับแผน (%)"))
+    bottom.set_ylim(0, max(110, *(v * 1.15 for v in versus if v is not None)))
+    bottom.set_xticks(x, [_month_tick(m) for m in months], fontsize=8)
+    for ax in (top, bottom):
+        _style(ax, grid="y")
+    return figure
+
+
+def ranking_chart(data: ReportData):
+    """The index ranking with rank bands: a dot at each city's rank, a bar from rank_p05 to rank_p95."""
+    rows = data.ranking
+    count = len(rows)
+    figure = _figure(10, 1.4 + 0.3 * max(count, 1))
+    ax = figure.subplots()
+    y = list(range(count))
+    for position, row in zip(y, rows, strict=True):
+        color = PROVINCE if row["peer_group"] == "province" else ACTUAL
+        ax.plot(
+            [row["rank_p05"], row["rank_p95"]],
+            [position, position],
+            color=BAND if row["peer_group"] != "province" else "#e8c39e",
+            linewidth=7,
+            solid_capstyle="round",
+            zorder=2,
+        )
+        ax.plot(row["rank"], position, "o", color=color, markersize=7, zorder=3)
+        ax.annotate(
+            f"{row['index_score']:.1f}",
+            (row["rank_p95"], position),
+            textcoords="offset points",
+            xytext=(9, -3),
+            fontsize=8,
+            color="#44515e",
+        )
+    labels = [f"{row['rank']:>2}. {row['name_en']}" for row in rows]
+    ax.set_yticks(y, labels, fontsize=9)
+    ax.set_ylim(count - 0.5, -0.7)
+    top_rank = max([row["rank_p95"] for row in rows] + [1])
+    ax.set_xlim(0.3, top_rank + 1.8)
+    ax.set_xticks(range(1, top_rank + 1, 1 if top_rank <= 15 else 2))
+    ax.xaxis.set_ticks_position("top")
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(_label("Rank (dot) and 5th-95th percentile band over 1,000 weightings", "อันดับ และช่วงอันดับ"))
+    ax.spines[["right", "bottom"]].set_visible(False)
+    ax.grid(axis="x", color="#e3e7eb", linewidth=0.8)
+    ax.set_axisbelow(True)
+    from matplotlib.lines import Line2D
+
+    ax.legend(
+        handles=[
+            Line2D([], [], marker="o", color=ACTUAL, linestyle="", label=_label("city-based", "เมือง")),
+            Line2D([], [], marker="o", color=PROVINCE, linestyle="", label=_label("province-based", "จังหวัด")),
+            Line2D([], [], color=BAND, linewidth=6, label=_label("rank band (p05-p95)", "ช่วงอันดับ")),
+        ],
+        loc="upper right",  # the best ranks are on the left: the top right corner is empty
+        frameon=True,
+        framealpha=0.9,
+        fontsize=8,
+    )
+    return figure
+
+
+def dimensions_chart(data: ReportData):
+    rows = data.dimensions
+    figure = _figure(10, 0.9 + 0.55 * max(len(rows), 1))
+    ax = figure.subplots()
+    y = list(range(len(rows)))
+    investment = [float(r["investment_value_thb"]) / 1e6 for r in rows]
+    spend = [float(r["spend_to_date_thb"]) / 1e6 for r in rows]
+    ax.barh(y, investment, color=BAND, height=0.7, label=_label("Investment value", "มูลค่าการลงทุน"))
+    ax.barh(y, spend, color=SPEND, height=0.35, label=_label("Spend to date", "เบิกจ่ายสะสม"))
+    for position, row, value in zip(y, rows, investment, strict=True):
+        progress = _float(row["progress_pct"])
+        note = f"{value:,.1f}  ({row['projects']} projects" + (
+            f", {progress:.1f} % done)" if progress is not None else ")"
+        )
+        ax.annotate(note, (value, position), textcoords="offset points", xytext=(5, -3), fontsize=8)
+    ax.set_yticks(y, [_label(r["dimension_name_en"], r["dimension_name_th"]) for r in rows], fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(investment + [1]) * 1.35)
+    ax.set_xlabel(_label("Million baht", "ล้านบาท"))
+    ax.legend(loc="lower right", frameon=False, fontsize=8)
+    _style(ax)
+    return figure
+
+
+def obstacles_chart(data: ReportData):
+    rows = data.obstacles
+    figure = _figure(10, 0.9 + 0.45 * max(len(rows), 1))
+    ax = figure.subplots()
+    y = list(range(len(rows)))
+    counts = [r["projects"] for r in rows]
+    ax.barh(y, counts, color=PROVINCE, height=0.6)
+    for position, count in zip(y, counts, strict=True):
+        ax.annotate(str(count), (count, position), textcoords="offset points", xytext=(4, -3), fontsize=9)
+    labels = [
+        f"{r['rank']}. " + _label(r["obstacle_name_en"] or r["obstacle_code"], r["obstacle_name_th"])
+        for r in rows
+    ]
+    ax.set_yticks(y, labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max(counts + [1]) * 1.12)
+    ax.set_xlabel(_label("Projects that list the obstacle", "จำนวนโครงการที่ระบุอุปสรรค"))
+    _style(ax)
+    return figure
+
+
+def quality_chart(data: ReportData):
+    from matplotlib.ticker import MaxNLocator
+
+    rows = data.quality
+    figure = _figure(10, 1.2 + 0.28 * max(len(rows), 1))
+    ax = figure.subplots()
+    y = list(range(len(rows)))
+    accepted = [r["rows_accepted"] for r in rows]
+    superseded = [r["rows_superseded"] for r in rows]
+    quarantined = [r["rows_quarantined"] for r in rows]
+    ax.barh(y, accepted, color=ACCEPTED, height=0.7, label=_label("accepted", "ผ่าน"))
+    ax.barh(y, superseded, left=accepted, color=SUPERSEDED, height=0.7, label=_label("superseded", "ถูกแทนที่"))
+    left = [a + s for a, s in zip(accepted, superseded, strict=True)]
+    ax.barh(y, quarantined, left=left, color=QUARANTINED, height=0.7, label=_label("quarantined", "ถูกกักกัน"))
+    for position, row in zip(y, rows, strict=True):
+        timing = "on time" if row["on_time"] else "LATE / no report"
+        ax.annotate(
+            timing,
+            (row["rows_received"], position),
+            textcoords="offset points",
+            xytext=(5, -3),
+            fontsize=8,
+            color="#44515e" if row["on_time"] else QUARANTINED,
+            fontweight="normal" if row["on_time"] else "bold",
+        )
+    ax.set_yticks(y, [r["name_en"] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlim(0, max([r["rows_received"] for r in rows] + [1]) * 1.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel(_label("Rows received this month", "จำนวนแถวที่ได้รับในเดือนนี้"))
+    ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=8)
+    _style(ax)
+    return figure
+
+
+CHART_BUILDERS: dict[str, Callable[[ReportData], Any]] = {
+    "progress": progress_chart,
+    "ranking": ranking_chart,
+    "dimensions": dimensions_chart,
+    "obstacles": obstacles_chart,
+    "quality": quality_chart,
+}
+
+
+def _render(
+    builder: Callable[[ReportData], Any], data: ReportData, fmt: str, salt: str, dpi: int = 100
+) -> bytes:
+    import matplotlib
+
+    with matplotlib.rc_context(
+        {
+            # A list of families (not the generic "sans-serif", whose list only its first font serves): Thai
+            # glyphs fall back to the Thai font.
+            "font.family": _font_family(),
+            "font.size": 10,
+            "svg.fonttype": "path",  # glyphs as paths: the SVG needs no font on the reader's machine
+            "svg.hashsalt": salt,  # stable and distinct element ids across the charts of one page
+            "axes.titleweight": "bold",
+        }
+    ):
+        figure = builder(data)
+        buffer = io.BytesIO()
+        metadata = {"Date": None} if fmt == "svg" else {}
+        figure.savefig(buffer, format=fmt, dpi=dpi, metadata=metadata, facecolor="white")
+    return buffer.getvalue()
+
+
+def chart_svg(name: str, data: ReportData) -> str:
+    """One chart as an inline `<svg>` element (no XML prologue)."""
+    svg = _render(CHART_BUILDERS[name], data, "svg", salt=f"smartcity-{name}").decode("utf-8")
+    svg = svg[svg.index("<svg") :]
+    return svg.replace("<svg ", f'<svg class="chart-svg" data-chart="{name}" role="img" ', 1)
+
+
+def write_index_ranking_png(warehouse: Path, path: Path, month: date | None = None) -> Path:
+    """The ranking chart (rank and rank band of every city) as a PNG, e.g. for docs/img/index-ranking.png."""
+    data = read_report_data(warehouse, month)
+
+    def titled(data: ReportData):
+        figure = ranking_chart(data)
+        figure.suptitle(
+            f"Smart City Competitiveness Index ranking, {month_en(data.month)}", fontweight="bold"
+        )
+        return figure
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_render(titled, data, "png", salt="smartcity-ranking", dpi=110))
+    return path
+
+
+# ----------------------------------------------------------------------------------------------------
+# The page.
+# ----------------------------------------------------------------------------------------------------
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, Decimal):
+        value = float(value)
+    return f"{value:,.{digits}f}"
+
+
+def _millions(value: Any, digits: int = 2) -> str:
+    return "–" if value is None else f"{float(value) / 1e6:,.{digits}f}"
+
+
+def month_en(month: date) -> str:
+    return f"{MONTHS_EN[month.month - 1]} {month.year}"
+
+
+def month_th(month: date) -> str:
+    return f"{MONTHS_TH[month.month - 1]} {month.year + 543}"
+
+
+def month_th_short(month: date) -> str:
+    return f"{MONTHS_TH_SHORT[month.month - 1]} {str(month.year + 543)[-2:]}"
+
+
+def render_report(data: ReportData) -> str:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+    from markupsafe import Markup
+
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters.update(
+        number=_number,
+        millions=_millions,
+        month_en=month_en,
+        month_th=month_th,
+        month_th_short=month_th_short,
+    )
+    charts = {name: Markup(chart_svg(name, data)) for name in CHARTS}  # noqa: S704 (our own matplotlib SVG)
+    return environment.get_template(TEMPLATE).render(
+        data=data,
+        h=data.headline,
+        charts=charts,
+        peer_groups=PEER_GROUPS,
+        thai_font_in_charts=thai_font() is not None,
+        generated_at=datetime.now().astimezone(),
+    )
+
+
+def report_path(settings: Settings, month: date) -> Path:
+    return settings.reports_dir / "monthly" / f"{month:%Y-%m}" / "report.html"
+
+
+def build_report(settings: Settings, month: date | None = None) -> Path:
+    """Write the report of `month` (default: the latest published month) and return its path."""
+    data = read_report_data(settings.warehouse, month)
+    html = render_report(data)
+    path = report_path(settings, data.month)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(html, encoding="utf-8")
+    os.replace(partial, path)  # a reader of the report never finds half a file
+    log.info("monthly report for %s written to %s", f"{data.month:%Y-%m}", path)
+    return path

@@ -1,0 +1,125 @@
+"""Both DAG files import into Airflow's DagBag without errors, with the structure the pipeline relies on.
+
+The DagBag is built in a child process with its own AIRFLOW_HOME: importing Airflow reads (and creates) its
+configuration there, and nothing of that must leak into this test process or the user's ~/airflow."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smartcity.config import REPO_ROOT
+
+DAGS = REPO_ROOT / "dags"
+
+PROBE = r"""
+import json, sys
+
+# Airflow 3.3: DagBag lives in airflow.dag_processing.dagbag (airflow.models.dagbag is deprecated) and has
+# no include_examples argument any more: example DAGs stay out through AIRFLOW__CORE__LOAD_EXAMPLES=False.
+from airflow.dag_processing.dagbag import DagBag
+
+
+def callbacks(value):
+    value = value if isinstance(value, list) else [value] if value else []
+    return [f"{c.__module__}.{c.__qualname__}" for c in value]
+
+
+def assets(condition):
+    if condition is None:
+        return []
+    if hasattr(condition, "uri"):
+        return [[condition.name, condition.uri]]
+    return [[a.name, a.uri] for a in getattr(condition, "objects", [])]
+
+
+bag = DagBag(dag_folder=sys.argv[1])
+facts = {"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": {}}
+for dag_id, dag in bag.dags.items():
+    facts["dags"][dag_id] = {
+        "fileloc": dag.fileloc,
+        "topological": [t.task_id for t in dag.topological_sort()],
+        "max_active_runs": dag.max_active_runs,
+        "timetable": type(dag.timetable).__name__,
+        "schedule_assets": assets(getattr(dag.timetable, "asset_condition", None)),
+        "tasks": {
+            t.task_id: {
+                "upstream": sorted(t.upstream_task_ids),
+                "retries": t.retries,
+                "on_failure_callback": callbacks(t.on_failure_callback),
+                "outlets": [[a.name, a.uri] for a in t.outlets],
+            }
+            for t in dag.tasks
+        },
+    }
+print(json.dumps(facts))
+"""
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory) -> dict:
+    home = tmp_path_factory.mktemp("airflow_home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW__", "SMARTCITY_"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(DAGS),
+        AIRFLOW__CORE__UNIT_TEST_MODE="True",
+        DO_NOT_TRACK="1",
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, str(DAGS)],
+        env=env,
+        cwd=home,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_both_dags_import_without_errors(dagbag):
+    assert dagbag["errors"] == {}
+    assert {"smartcity_monthly", "smartcity_report"} <= set(dagbag["dags"])
+    for dag_id, file in (
+        ("smartcity_monthly", "smartcity_monthly.py"),
+        ("smartcity_report", "smartcity_report.py"),
+    ):
+        assert Path(dagbag["dags"][dag_id]["fileloc"]).name == file
+
+
+def test_the_monthly_dag_runs_its_five_steps_in_order_with_retries_and_one_run_at_a_time(dagbag):
+    monthly = dagbag["dags"]["smartcity_monthly"]
+    steps = ["plan", "pull", "validate", "transform", "publish"]
+    assert sorted(monthly["tasks"]) == sorted(steps)
+    tasks = monthly["tasks"]
+    # Each step waits for the one before it (and every one reads the plan).
+    for before, after in zip(steps, steps[1:], strict=False):
+        assert before in tasks[after]["upstream"], (before, after)
+    assert monthly["topological"] == steps
+    assert monthly["max_active_runs"] == 1
+    # Retries for transient faults on every step that touches the outside world; the plan fails at once.
+    for step in steps[1:]:
+        assert tasks[step]["retries"] >= 1, step
+    assert tasks["plan"]["retries"] == 0
+    for step in steps:
+        assert tasks[step]["on_failure_callback"] == ["smartcity.alerts.notify_failure"], step
+    # Airflow normalises the URI (smartcity://warehouse/); the name is what both DAG files spell out.
+    assert [name for name, _ in tasks["publish"]["outlets"]] == ["smartcity_warehouse"]
+
+
+def test_the_report_dag_is_scheduled_on_the_asset_the_publish_step_emits(dagbag):
+    report = dagbag["dags"]["smartcity_report"]
+    published = dagbag["dags"]["smartcity_monthly"]["tasks"]["publish"]["outlets"]
+    assert report["timetable"] == "AssetTriggeredTimetable"
+    assert report["schedule_assets"] == published
+    assert list(report["tasks"]) == ["build_monthly_report"]
+    assert report["tasks"]["build_monthly_report"]["on_failure_callback"] == [
+        "smartcity.alerts.notify_failure"
+    ]
