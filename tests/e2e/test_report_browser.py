@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from smartcity.config import SAMPLE_LANDING, load_settings
-from smartcity.pipeline import plan_run, run_publish, run_pull, run_transform, run_validate
 from smartcity.reporting.report import CHARTS, build_report
 
 pytestmark = pytest.mark.e2e
@@ -102,18 +100,10 @@ class _Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def sample_report(tmp_path_factory):
-    base = tmp_path_factory.mktemp("report")
-    settings = load_settings(
-        {"SMARTCITY_LANDING": str(SAMPLE_LANDING), "SMARTCITY_WAREHOUSE": str(base / "warehouse.duckdb")}
-    )
-    plan = plan_run(settings, "report-e2e")
-    run_pull(settings, plan)
-    run_validate(settings, plan)
-    run_transform(settings, plan)
-    run_publish(settings, plan)
-    path = build_report(settings)
-    return {"settings": settings, "path": path, "base": base}
+def sample_report(sample_run, tmp_path_factory):
+    """The report of the shared sample run (tests/e2e/conftest.py)."""
+    path = build_report(sample_run.settings)
+    return {"settings": sample_run.settings, "path": path, "base": tmp_path_factory.mktemp("report")}
 
 
 def test_the_report_is_written_where_analysts_find_it_and_needs_nothing_from_outside(sample_report):

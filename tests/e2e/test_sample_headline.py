@@ -5,11 +5,7 @@ late rows, corrections, bad rows and two files the pipeline must reject (see its
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -19,22 +15,15 @@ from smartcity.config import SAMPLE_LANDING
 pytestmark = pytest.mark.e2e
 TOTALS = json.loads((SAMPLE_LANDING / "EXPECTED_OUTCOMES.json").read_text(encoding="utf-8"))["totals"]
 
-SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
 
 
 @pytest.fixture(scope="module")
-def sample_run(tmp_path_factory):
-    base = tmp_path_factory.mktemp("sample")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SMARTCITY_")}
-    env["SMARTCITY_WAREHOUSE"] = str(base / "warehouse.duckdb")
-    env["AIRFLOW_HOME"] = str(base / "airflow")
-    run = subprocess.run([SMARTCITY, "run"], env=env, capture_output=True, text=True, timeout=1200)
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
-    return run.stdout, base / "warehouse.duckdb"
+def sample(sample_run):
+    return sample_run.stdout, sample_run.warehouse
 
 
-def test_the_summary_prints_the_reported_headline(sample_run):
-    stdout, warehouse = sample_run
+def test_the_summary_prints_the_reported_headline(sample):
+    stdout, warehouse = sample
     assert "Smart City programme, 2024-03" in stdout
     assert "certified cities          : 30" in stdout
     assert "overall progress          : 27.57 %" in stdout
@@ -45,18 +34,18 @@ def test_the_summary_prints_the_reported_headline(sample_run):
     assert stdout.index("BUDGET (") < stdout.index("> POLICY (") < stdout.index("> PERSONNEL (")
 
 
-def test_the_summary_counts_the_rows_and_files_of_the_sample(sample_run):
+def test_the_summary_counts_the_rows_and_files_of_the_sample(sample):
     """The sample is not clean: its bad rows are quarantined and its two broken files rejected, the numbers
     being those of EXPECTED_OUTCOMES.json (accepted rows in the summary include superseded ones)."""
-    stdout, _ = sample_run
+    stdout, _ = sample
     assert TOTALS["quarantined"] > 0 and TOTALS["files_rejected"] == 2
     assert f"rows accepted             : {TOTALS['accepted'] + TOTALS['superseded']:,}   (this run" in stdout
     assert f"rows quarantined          : {TOTALS['quarantined']:,}   (this run" in stdout
     assert f"files rejected            : {TOTALS['files_rejected']:,}   (this run" in stdout
 
 
-def test_the_published_marts_hold_the_headline(sample_run):
-    _, warehouse = sample_run
+def test_the_published_marts_hold_the_headline(sample):
+    _, warehouse = sample
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         progress, investment, cities = con.execute(
