@@ -30,7 +30,7 @@ run: $(INSTALLED)
 
 # Everything: lint, unit and component tests, then the real DAG end to end (which runs `dbt build`
 # with every dbt data test and unit test).
-test: lint unit e2e
+test: lint unit e2e deploy-test
 
 lint: $(INSTALLED)
 	@echo "==> Lint: ruff (Python), sqlfluff (dbt SQL)"
@@ -40,19 +40,31 @@ lint: $(INSTALLED)
 
 unit: $(INSTALLED)
 	@echo "==> Unit and component tests"
-	@$(VENV)/bin/pytest -m "not e2e" -q
+	@$(VENV)/bin/pytest -m "not e2e and not deploy" -q
 
 e2e: $(INSTALLED) browser
 	@echo "==> End to end: the real Airflow DAG, dbt build with its tests, the published warehouse"
 	@$(VENV)/bin/pytest -m e2e -q
 
+# The production deployment (docker-compose.yml) without Docker (tests/deploy/): the compose file against the
+# Compose Specification, then the same services as plain processes on a throwaway PostgreSQL cluster. PostgreSQL's
+# server binaries come from Debian packages when missing (as root, or with sudo; about a minute).
+.PHONY: deploy-test
+deploy-test: $(INSTALLED)
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
+		echo "==> Installing PostgreSQL (apt-get install -y postgresql)"; \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+	@echo "==> Deployment: docker-compose.yml checked, then PostgreSQL and the four Airflow services as processes"
+	@$(VENV)/bin/pytest -m deploy -q
+
 # Headless Chromium for the end-to-end checks in a real browser (tests/e2e/test_*_browser.py): installed from Debian
 # packages when missing (as root, or with sudo; about 2 minutes).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-		echo "==> Installing Chromium (apt-get install -y chromium)"; \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=th | grep -q . ; } || { \
+		echo "==> Installing Chromium and a Thai font (apt-get install -y chromium fonts-thai-tlwg)"; \
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium; }
+		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium fonts-thai-tlwg; }
 
 # Regenerate the shipped sample landing area (deterministic: the result must equal what git holds).
 sample: $(INSTALLED)

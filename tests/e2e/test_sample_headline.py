@@ -16,7 +16,6 @@ pytestmark = pytest.mark.e2e
 TOTALS = json.loads((SAMPLE_LANDING / "EXPECTED_OUTCOMES.json").read_text(encoding="utf-8"))["totals"]
 
 
-
 @pytest.fixture(scope="module")
 def sample(sample_run):
     return sample_run.stdout, sample_run.warehouse
