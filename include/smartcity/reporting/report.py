@@ -32,6 +32,7 @@ import duckdb
 
 from smartcity.config import Settings
 from smartcity.errors import PipelineError
+from smartcity.normalize import THAI_MONTH_ABBREVIATIONS, THAI_MONTH_NAMES
 
 log = logging.getLogger(__name__)
 
@@ -40,34 +41,9 @@ TEMPLATE = "monthly_report.html.j2"
 CHARTS = ("progress", "ranking", "dimensions", "obstacles", "quality")
 
 MONTHS_EN = "January February March April May June July August September October November December".split()
-MONTHS_TH = (
-    "มกราคม",
-    "กุมภาพันธ์",
-    "มีนาคม",
-    "เมษายน",
-    "พฤษภาคม",
-    "มิถุนายน",
-    "กรกฎาคม",
-    "สิงหาคม",
-    "กันยายน",
-    "ตุลาคม",
-    "พฤศจิกายน",
-    "ธันวาคม",
-)
-MONTHS_TH_SHORT = (
-    "ม.ค.",
-    "ก.พ.",
-    "มี.ค.",
-    "เม.ย.",
-    "พ.ค.",
-    "มิ.ย.",
-    "ก.ค.",
-    "ส.ค.",
-    "ก.ย.",
-    "ต.ค.",
-    "พ.ย.",
-    "ธ.ค.",
-)
+# Thai month names come from the one place that parses them.
+MONTHS_TH = THAI_MONTH_NAMES
+MONTHS_TH_SHORT = THAI_MONTH_ABBREVIATIONS
 PEER_GROUPS = {"city": ("เมือง", "city-based"), "province": ("จังหวัด", "province-based")}
 
 # Colours: progress (teal), plan (grey), spend (dark teal), problems (orange/red).
