@@ -155,7 +155,7 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
     from smartcity.validation.submissions import validate_month
     from smartcity.validation.suites import SuiteRunner
 
-    runner = SuiteRunner(settings.state_dir)
+    runner = SuiteRunner(settings.state_dir, defer_docs=True)
     with connect(settings.pipeline_db) as con:
         for position, month in enumerate(plan.month_dates, start=1):
             outcome = validate_month(con, runner, month, plan.run_id)
@@ -165,6 +165,7 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
             totals["rows_quarantined"] += outcome.rows_quarantined
             totals["warnings"] += outcome.warnings.total()
             log.info("validate progress: %d/%d months", position, len(plan.months))
+    runner.build_docs()
     log.info("Data Docs: %s", runner.docs_index())
     return totals
 

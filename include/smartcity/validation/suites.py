@@ -89,7 +89,9 @@ def _with_notes(expectation: dict[str, Any]) -> dict[str, Any]:
 class SuiteRunner:
     """One file-backed GX context per state folder (in `<state>/gx/`); results and Data Docs live there."""
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, defer_docs: bool = False) -> None:
+        """`defer_docs`: build Data Docs once, with `build_docs()`, for all the results of a run, instead of
+        after every checkpoint (rendering the site is about half of a checkpoint's cost)."""
         import great_expectations as gx  # heavy import (~10 s): only where validation runs
 
         self._gx = gx
@@ -109,6 +111,9 @@ class SuiteRunner:
             self.context.add_data_docs_site(SITE_NAME, SITE_CONFIG)
         source = self.context.data_sources.add_or_update_pandas("smartcity")
         self._source = source
+        self._defer_docs = defer_docs
+        self._pending_docs: list = []
+        self._checkpoints: dict[str, Any] = {}  # one definition per suite and runner, not one per month
 
     def run(self, name: str, frame: pd.DataFrame, run_name: str) -> SuiteResult:
         gx = self._gx
@@ -117,6 +122,32 @@ class SuiteRunner:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
             raise SuiteExecutionError(f"suite {name}: the frame lacks columns {missing}")
+        if name not in self._checkpoints:
+            self._checkpoints[name] = self._checkpoint(name, definition)
+        checked = frame[columns].reset_index(drop=True)
+        checked.insert(0, _ROW_KEY, range(len(checked)))
+        outcome = self._checkpoints[name].run(
+            batch_parameters={"dataframe": checked},
+            run_id=gx.core.run_identifier.RunIdentifier(run_name=run_name),
+        )
+        ((key, result),) = outcome.run_results.items()
+        if self._defer_docs:
+            self._pending_docs.append(key)
+        pages = self.context.get_docs_sites_urls(resource_identifier=key)
+        return self._summarise(
+            name, result, frame.index, pages[0]["site_url"] if pages else None, self.docs_index()
+        )
+
+    def build_docs(self) -> None:
+        """Render the Data Docs pages of the results deferred so far, and the index, in one build."""
+        from smartcity.validation.data_docs import SITE_NAME
+
+        if self._pending_docs:
+            self.context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._pending_docs)
+            self._pending_docs = []
+
+    def _checkpoint(self, name: str, definition: dict[str, Any]):
+        gx = self._gx
         suite = self.context.suites.add_or_update(
             gx.ExpectationSuite(
                 name=name,
@@ -133,7 +164,9 @@ class SuiteRunner:
             gx.Checkpoint(
                 name=name,
                 validation_definitions=[validation],
-                actions=[gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
+                actions=[]
+                if self._defer_docs
+                else [gx.checkpoint.UpdateDataDocsAction(name="update_data_docs")],
                 # COMPLETE: every failing row is reported (the quarantine needs them all), and Data Docs
                 # show each unexpected value with the shown columns of its rows.
                 result_format={
@@ -142,17 +175,7 @@ class SuiteRunner:
                 },
             )
         )
-        checked = frame[columns].reset_index(drop=True)
-        checked.insert(0, _ROW_KEY, range(len(checked)))
-        outcome = checkpoint.run(
-            batch_parameters={"dataframe": checked},
-            run_id=gx.core.run_identifier.RunIdentifier(run_name=run_name),
-        )
-        ((key, result),) = outcome.run_results.items()
-        pages = self.context.get_docs_sites_urls(resource_identifier=key)
-        return self._summarise(
-            name, result, frame.index, pages[0]["site_url"] if pages else None, self.docs_index()
-        )
+        return checkpoint
 
     def _asset(self, name: str):
         try:
