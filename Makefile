@@ -56,7 +56,7 @@ deploy-test: $(INSTALLED)
 		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	@echo "==> Deployment: docker-compose.yml checked, then PostgreSQL and the four Airflow services as processes"
-	@$(VENV)/bin/pytest -m deploy -q
+	@$(VENV)/bin/pytest -m "deploy and not deploy_sample" -q
 
 # Headless Chromium for the end-to-end checks in a real browser (tests/e2e/test_*_browser.py): installed from Debian
 # packages when missing (as root, or with sudo; about 2 minutes).
@@ -76,3 +76,9 @@ clean:
 # National-scale benchmark (bench/): BENCH_SCALE=0.1 make bench for a quick run; results in bench/results/.
 bench: $(INSTALLED)
 	@$(PY) -m bench.run
+
+# The whole sample year backfilled through the real scheduler on PostgreSQL (12 DAG runs, about 15 minutes):
+# the production path end to end on the shipped sample. Not part of `make test` for its length.
+.PHONY: deploy-sample
+deploy-sample: $(INSTALLED)
+	@$(VENV)/bin/pytest -m deploy_sample -q -s
