@@ -324,7 +324,8 @@ class Deployment:
 def deployment(request) -> Iterator[Deployment]:
     bin_dir = _postgres_bin()
     if bin_dir is None:
-        pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found: `make deploy-test` installs them")
+        # No skip: `make deploy-test` installs PostgreSQL first, so missing binaries are a broken setup.
+        pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) not found: `make deploy-test` installs them")
     base = Path(tempfile.mkdtemp(prefix="smartcity-deploy-"))
     postgres = PostgresCluster(bin_dir)
     deployment: Deployment | None = None
