@@ -308,8 +308,35 @@ def parse_date(value: str | None) -> date:
     raise ParseError(f"{_show(value)} is not a date: {reason}")
 
 
+# Fast paths: the spellings almost every row uses (machine-written ISO timestamps, plain numbers) are
+# recognised by one anchored regex and converted directly, to the very value the general parser gives
+# (tests/unit/test_normalize.py proves it); anything else, and any conversion that fails, goes the
+# general way. At national scale this is the difference between seconds and minutes per month.
+_CANONICAL_TIMESTAMP = re.compile(
+    r"(?:199[0-9]|20[0-9]{2})-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:Z|\+07:00)?"
+)
+_CANONICAL_PERCENT = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,6})?")
+_CANONICAL_AMOUNT = re.compile(r"[0-9]{1,16}(?:\.[0-9]{1,2})?")
+
+
+def _canonical_timestamp(value: object) -> datetime | None:
+    if not isinstance(value, str) or not _CANONICAL_TIMESTAMP.fullmatch(value):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:  # e.g. 2024-02-30: the general parser says what is wrong
+        return None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BANGKOK)).astimezone(UTC)
+
+
 def parse_timestamp(value: str | None) -> datetime:
     """An aware UTC datetime; a value without offset is Bangkok time and a bare date is Bangkok midnight."""
+    if (fast := _canonical_timestamp(value)) is not None:
+        return fast
+    return _timestamp_general(value)
+
+
+def _timestamp_general(value: str | None) -> datetime:
     try:
         return _timestamp_core(_prepare(value))[1]
     except _NoMatch:
@@ -333,6 +360,7 @@ _SEPARATORS = re.compile(r"[,'’\s]")
 _CURRENCY_MARKS = ("฿", "THB", "บาท", ".-")
 _MAX_ADJUSTED_EXPONENT = 24  # 10^±25 of anything is a typo; bounding it keeps Decimal arithmetic exact
 _MONEY_CONTEXT = Context(prec=60)
+_SATANG = Decimal("0.01")
 
 
 def _number_fault(text: str) -> str:
@@ -388,6 +416,12 @@ def parse_decimal(value: str | None) -> Decimal:
 
 def parse_percent(value: str | None) -> Decimal:
     """A percentage figure (0–100 scale, '%' optional); the range itself is validation's business."""
+    if isinstance(value, str) and _CANONICAL_PERCENT.fullmatch(value):
+        return Decimal(value)
+    return _percent_general(value)
+
+
+def _percent_general(value: str | None) -> Decimal:
     try:
         return _number_core(_prepare(value), percent_ok=True, currency_ok=False)
     except _Reason as reason:
@@ -396,11 +430,21 @@ def parse_percent(value: str | None) -> Decimal:
 
 def parse_money(value: str | None) -> Decimal:
     """An amount in baht rounded half-up to satang, the precision of the published DECIMAL columns."""
+    if isinstance(value, str) and _CANONICAL_AMOUNT.fullmatch(value):
+        return _to_satang(Decimal(value))
+    return _money_general(value)
+
+
+def _money_general(value: str | None) -> Decimal:
     try:
         number = _number_core(_prepare(value), percent_ok=False, currency_ok=True)
     except _Reason as reason:
         raise ParseError(f"{_show(value)} is not an amount of money: {reason}") from None
-    return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP, context=_MONEY_CONTEXT)
+    return _to_satang(number)
+
+
+def _to_satang(number: Decimal) -> Decimal:
+    return number.quantize(_SATANG, rounding=ROUND_HALF_UP, context=_MONEY_CONTEXT)
 
 
 # ------------------------------------------------------------------------------------------------- codes

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from smartcity import normalize
 from smartcity.normalize import (
     OBSTACLE_CODES,
     STATUS_CODES,
@@ -522,3 +523,56 @@ def test_decimal_round_trips_formatting(
     parsed = parse_decimal(text + suffix)
     assert parsed == number
     assert math.isfinite(parsed)
+
+
+# --------------------------------------------------------------------------------- fast paths = general
+# parse_timestamp/percent/money take a shortcut for the canonical spellings; it must give exactly what the
+# general parser gives (same value, same type, same exponent, same time zone), or the same error.
+
+_DIGITS = st.text(alphabet="0123456789", min_size=1, max_size=18)
+NEAR_CANONICAL_NUMBERS = st.one_of(
+    st.builds(lambda whole, fraction: f"{whole}.{fraction}", _DIGITS, _DIGITS),
+    _DIGITS,
+    st.from_regex(r"\A[0-9.]{1,20}\Z"),
+)
+NEAR_CANONICAL_TIMESTAMPS = st.builds(
+    lambda y, mo, d, sep, h, mi, s, zone: f"{y:04d}-{mo:02d}-{d:02d}{sep}{h:02d}:{mi:02d}:{s:02d}{zone}",
+    st.integers(1980, 2110),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.sampled_from(["T", " "]),
+    st.integers(0, 25),
+    st.integers(0, 61),
+    st.integers(0, 61),
+    st.sampled_from(["", "Z", "+07:00"]),
+)
+
+
+def _outcome(parse, value):
+    try:
+        result = parse(value)
+    except ParseError as error:
+        return ("error", str(error))
+    return ("value", type(result), result, str(result), getattr(result, "tzinfo", None))
+
+
+@given(NEAR_CANONICAL_TIMESTAMPS)
+def test_the_timestamp_fast_path_gives_what_the_general_parser_gives(text: str) -> None:
+    assert _outcome(parse_timestamp, text) == _outcome(normalize._timestamp_general, text)
+
+
+@given(NEAR_CANONICAL_NUMBERS)
+def test_the_percent_fast_path_gives_what_the_general_parser_gives(text: str) -> None:
+    assert _outcome(parse_percent, text) == _outcome(normalize._percent_general, text)
+
+
+@given(NEAR_CANONICAL_NUMBERS)
+def test_the_money_fast_path_gives_what_the_general_parser_gives(text: str) -> None:
+    assert _outcome(parse_money, text) == _outcome(normalize._money_general, text)
+
+
+def test_the_fast_paths_are_taken_for_canonical_spellings() -> None:
+    """Guards the speed: the benchmark's rows are canonical and must not fall to the general parsers."""
+    assert normalize._canonical_timestamp("2024-04-05T10:00:00+07:00") is not None
+    assert normalize._CANONICAL_AMOUNT.fullmatch("1234567.89")
+    assert normalize._CANONICAL_PERCENT.fullmatch("45.25")

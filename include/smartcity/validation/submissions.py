@@ -134,7 +134,9 @@ def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
             "project_code": accepted["project_code"],
             "report_month": accepted["report_month"],
             "progress_pct": accepted["progress_pct"],
-            "spend_to_date_thb": accepted["spend_to_date_thb"],
+            # As text, cast by the insert to DECIMAL(18,2): from Decimal objects DuckDB would infer a
+            # narrower DECIMAL from the first values it samples and fail on a larger amount further down.
+            "spend_to_date_thb": [None if is_missing(v) else str(v) for v in accepted["spend_to_date_thb"]],
             "status": [
                 status_or_default(status, progress)
                 for status, progress in zip(accepted["status"], accepted["progress_pct"], strict=True)
