@@ -32,24 +32,55 @@ SUITE = "submission_warnings"
 WARNING_LINES = """
 with history as (
     select
-        *,
-        row_number() over (
-            partition by project_code, report_month
-            order by submitted_at desc, arrived_at desc, file_id desc, row_number desc
-        ) as recency
+        project_code, report_month, progress_pct, spend_to_date_thb, status,
+        submitted_at, arrived_at, file_id, row_number
     from validated.submissions
     where received_month <= $month
 ),
 
-current_rows as (
-    select * from history where recency = 1
+month_rows as (
+    select accepted.*, files.landing_path as source_file
+    from validated.submissions as accepted
+    inner join raw.received_files as files on accepted.file_id = files.file_id
+    where accepted.received_month = $month
 ),
 
-month_rows as (
-    select history.*, files.landing_path as source_file
-    from history
-    inner join raw.received_files as files on history.file_id = files.file_id
-    where history.received_month = $month
+-- "The current row" of a project and report month below follows the supersession order of dbt's
+-- int_submissions_current. It is picked among the few rows of the months needed, after hash aggregates
+-- found those months: a window or an ASOF join over the whole history would sort millions of rows for
+-- every landing month.
+previous_months as (
+    select
+        month_rows.file_id,
+        month_rows.row_number,
+        month_rows.project_code,
+        max(history.report_month) as report_month
+    from month_rows
+    inner join history
+        on
+            month_rows.project_code = history.project_code
+            and history.report_month < month_rows.report_month
+    group by month_rows.file_id, month_rows.row_number, month_rows.project_code
+),
+
+previous as (
+    select
+        previous_months.file_id,
+        previous_months.row_number,
+        history.report_month,
+        history.progress_pct,
+        history.spend_to_date_thb
+    from previous_months
+    inner join history
+        on
+            previous_months.project_code = history.project_code
+            and previous_months.report_month = history.report_month
+    qualify row_number() over (
+        partition by previous_months.file_id, previous_months.row_number
+        order by
+            history.submitted_at desc, history.arrived_at desc, history.file_id desc,
+            history.row_number desc
+    ) = 1
 ),
 
 row_lines as (
@@ -73,21 +104,36 @@ row_lines as (
         month_rows.spend_to_date_thb <= projects.budget_thb as spend_within_budget,
         cast(null as boolean) as reported_recently
     from month_rows
-    asof left join current_rows as previous
-        on
-            month_rows.project_code = previous.project_code
-            and month_rows.report_month > previous.report_month
+    left join previous
+        on month_rows.file_id = previous.file_id and month_rows.row_number = previous.row_number
     left join registry.projects as projects on month_rows.project_code = projects.project_code
+),
+
+last_months as (
+    select
+        project_code,
+        max(report_month) as report_month
+    from history
+    where report_month <= $month
+    group by project_code
 ),
 
 last_reports as (
     select
-        project_code,
-        max(report_month) as report_month,
-        arg_max(status, report_month) as status
-    from current_rows
-    where report_month <= $month
-    group by project_code
+        last_months.project_code,
+        last_months.report_month,
+        history.status
+    from last_months
+    inner join history
+        on
+            last_months.project_code = history.project_code
+            and last_months.report_month = history.report_month
+    qualify row_number() over (
+        partition by last_months.project_code
+        order by
+            history.submitted_at desc, history.arrived_at desc, history.file_id desc,
+            history.row_number desc
+    ) = 1
 ),
 
 project_lines as (

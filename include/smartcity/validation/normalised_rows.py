@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from smartcity.normalize import (
@@ -55,19 +56,30 @@ def _status_text(text: str | None) -> str | None:
     return "_".join(text.strip().lower().replace("-", " ").split())
 
 
-def _per_distinct(raw: pd.Series, convert: Callable[[Any], Any]) -> list[Any]:
+def _per_distinct(raw: pd.Series, convert: Callable[[Any], Any], outputs: int = 1) -> list[np.ndarray]:
     """`convert` applied once per distinct value, then spread over the rows: a month's 78,500 rows hold a
     handful of months, statuses and obstacle lists, so parsing each distinct value once is most of the
-    speed-up over parsing row by row (the parsers stay the single definition of what a value means)."""
+    speed-up over parsing row by row (the parsers stay the single definition of what a value means).
+    With `outputs` > 1, `convert` returns that many values and one column comes back for each."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-    converted = [convert(value) for value in uniques]
-    converted.append(convert(None))  # code -1 (a missing value) picks this last entry
-    return [converted[code] for code in codes]
+    columns = [np.empty(len(uniques) + 1, dtype=object) for _ in range(outputs)]
+    for position, value in enumerate([*uniques, None]):  # code -1 (a missing value) picks the last entry
+        converted = convert(value)
+        for column, item in zip(columns, converted if outputs > 1 else (converted,), strict=True):
+            column[position] = item
+    return [column[codes] for column in columns]
 
 
-def _typed_column(raw: pd.Series, parse: Callable[[str], Any], name: str, value_name: str | None = None):
-    parsed = _per_distinct(raw, lambda value: _parsed(value, parse))
-    texts, values, errors = zip(*parsed, strict=True) if parsed else ((), (), ())
+def _typed_column(
+    raw: pd.Series, parse: Callable[[str], Any], name: str, value_name: str | None = None, then=None
+) -> dict[str, np.ndarray]:
+    """`<name>_text`, the value (after `then`, if given) and `<name>_error`, once per distinct value."""
+
+    def convert(value: Any) -> Parsed:
+        text, parsed, error = _parsed(value, parse)
+        return text, then(parsed) if then else parsed, error
+
+    texts, values, errors = _per_distinct(raw, convert, outputs=3)
     return {f"{name}_text": texts, value_name or name: values, f"{name}_error": errors}
 
 
@@ -75,26 +87,30 @@ def _as_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
+def _as_list(codes: tuple[str, ...] | None) -> list[str]:
+    return list(codes) if codes is not None else []
+
+
 def normalise(raw: pd.DataFrame) -> pd.DataFrame:
     """One typed row per raw row, same index, with `_text` (as sent) and `_error` columns."""
     if raw.empty:
         typed = _empty(raw.index)
     else:
+        (city_codes,) = _per_distinct(raw["city_code"], normalize_code)
+        (project_codes,) = _per_distinct(raw["project_code"], normalize_code)
+        (statuses,) = _per_distinct(raw["status"], lambda value: _status_text(clean_text(value)))
         columns = {
-            "city_code": _per_distinct(raw["city_code"], normalize_code),
-            "project_code": _per_distinct(raw["project_code"], normalize_code),
+            "city_code": city_codes,
+            "project_code": project_codes,
             **_typed_column(raw["report_month"], parse_month, "report_month"),
-            **_typed_column(raw["progress_pct"], parse_percent, "progress_pct"),
+            **_typed_column(raw["progress_pct"], parse_percent, "progress_pct", then=_as_float),
             **_typed_column(raw["spend_to_date_thb"], parse_money, "spend_to_date_thb"),
-            "status": _per_distinct(raw["status"], lambda value: _status_text(clean_text(value))),
-            **_typed_column(raw["obstacles"], parse_obstacles, "obstacles"),
+            "status": statuses,
+            **_typed_column(raw["obstacles"], parse_obstacles, "obstacles", then=_as_list),
             "remarks": raw["remarks"].to_numpy(),
             **_typed_column(raw["submitted_at"], parse_timestamp, "submitted_at", "submitted_at_given"),
         }
-        columns["progress_pct"] = [_as_float(value) for value in columns["progress_pct"]]
-        columns["obstacles"] = [list(codes) if codes is not None else [] for codes in columns["obstacles"]]
-        typed = pd.DataFrame({name: list(values) for name, values in columns.items()}, index=raw.index)
-        typed = typed[_COLUMNS]
+        typed = pd.DataFrame(columns, index=raw.index)[_COLUMNS]
     return pd.concat(
         [raw[["file_id", "source_file", "received_month", "arrived_at", "row_number", "raw_record"]], typed],
         axis=1,
@@ -206,25 +222,14 @@ def add_duplicate_flag(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, befor
     return rows.assign(is_duplicate=flags)
 
 
-def _month_key(row_month: Any, error: Any, text: Any) -> str | None:
-    """The report month as compared: its value, or the text sent when it could not be read."""
-    if _given(error) is not None:
-        return f"unparsed:{text}"
-    return None if _given(row_month) is None else row_month.isoformat()
-
-
 def _duplicate_candidates(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, before: date) -> list[int]:
     keys = pd.DataFrame(
         {
             "position": range(len(rows)),
             "project_code": rows["project_code"].to_numpy(),
-            "report_month": pd.to_datetime([_given(month) for month in rows["report_month"]]),
-            "month_key": [
-                _month_key(month, error, text)
-                for month, error, text in zip(
-                    rows["report_month"], rows["report_month_error"], rows["report_month_text"], strict=True
-                )
-            ],
+            # The report month as compared: its value, or the text sent when it could not be read.
+            "report_month": pd.to_datetime(rows["report_month"]),
+            "unparsed_month": rows["report_month_text"].where(rows["report_month_error"].notna()),
         }
     )
     con.register("row_keys", keys)
@@ -232,7 +237,7 @@ def _duplicate_candidates(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, be
         found = con.execute(
             """
             select position from row_keys
-            qualify count(*) over (partition by project_code, month_key) > 1
+            qualify count(*) over (partition by project_code, report_month, unparsed_month) > 1
             union
             select position from row_keys
             where exists (
@@ -253,9 +258,11 @@ def _duplicate_candidates(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, be
 def _accepted_rows(
     con: duckdb.DuckDBPyConnection, rows: pd.DataFrame, before: date
 ) -> Iterator[dict[str, Any]]:
-    months = [_given(m) for m in rows["report_month"]]
     pairs = pd.DataFrame(
-        {"project_code": rows["project_code"].to_numpy(), "report_month": pd.to_datetime(months)}
+        {
+            "project_code": rows["project_code"].to_numpy(),
+            "report_month": pd.to_datetime(rows["report_month"]),
+        }
     ).dropna()
     if pairs.empty:
         return

@@ -93,7 +93,7 @@ def validate_month(
     try:
         con.execute("delete from validated.submissions where received_month = ?", [month])
         con.execute("delete from dq.quarantine where received_month = ?", [month])
-        insert_frame(con, "validated.submissions", accepted_frame)
+        _insert_accepted(con, accepted_frame)
         insert_frame(con, "dq.quarantine", quarantine_frame)
         record_run(con, result, run_id, month, started_at, failed_rows=len(reasons))
         # Warnings look at the rows just accepted, beside the accepted history: same transaction.
@@ -144,9 +144,19 @@ def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
             "obstacles": accepted["obstacles"],
             "remarks": accepted["remarks"],
             "submitted_at_given": accepted["submitted_at_given"],
-            "submitted_at": [
-                given if not is_missing(given) else arrived
-                for given, arrived in zip(accepted["submitted_at_given"], accepted["arrived_at"], strict=True)
-            ],
         }
     )
+
+
+def _insert_accepted(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> None:
+    """The accepted rows, with submitted_at as used: as given, or the file's arrival time when absent."""
+    if accepted.empty:
+        return
+    con.register("accepted_rows", accepted)
+    try:
+        con.execute(
+            "insert into validated.submissions by name "
+            "select *, coalesce(submitted_at_given, arrived_at) as submitted_at from accepted_rows"
+        )
+    finally:
+        con.unregister("accepted_rows")
