@@ -1,7 +1,8 @@
 """An incremental month gives the same tables as a full rebuild (real dbt, no Airflow).
 
 January is published first; February then arrives with a late correction of January, so the incremental
-run must rebuild from January on. A second warehouse processes both months in one full build.
+run must rebuild from January on; March then arrives on time, so its run rebuilds March alone and keeps
+January and February as built. A second warehouse processes the three months in one full build.
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ SUBMISSIONS = {
         + "AAA,A1,2024-02,60,200000,in_progress,,,2024-03-05T10:00:00+07:00\n"
         + "AAA,A2,2024-02,5,0,in_progress,POLICY,,2024-03-05T10:00:00+07:00\n"
         + "BBB,B1,2024-01,90,500000,in_progress,,late,2024-03-06T10:00:00+07:00\n"
+    },
+    "2024-03": {
+        "march.csv": HEADER
+        + "AAA,A2,2024-03,25,900000,in_progress,,,2024-04-05T10:00:00+07:00\n"
+        + "BBB,B1,2024-03,100,1900000,completed,,,2024-04-05T10:00:00+07:00\n"
     },
 }
 TABLES = [
@@ -75,30 +81,31 @@ def builds(tmp_path_factory):
         {"SMARTCITY_LANDING": str(incremental_landing), "SMARTCITY_WAREHOUSE": str(base / "a.duckdb")}
     )
     steps(incremental, date(2024, 1, 1))
-    (incremental_landing / "submissions" / "2024-02").mkdir()
-    (incremental_landing / "submissions" / "2024-02" / "february.csv").write_text(
-        SUBMISSIONS["2024-02"]["february.csv"], encoding="utf-8"
-    )
-    rebuild_from = steps(incremental)
+    rebuilds_from = []
+    for month in ("2024-02", "2024-03"):
+        ((name, text),) = SUBMISSIONS[month].items()
+        (incremental_landing / "submissions" / month).mkdir()
+        (incremental_landing / "submissions" / month / name).write_text(text, encoding="utf-8")
+        rebuilds_from.append(steps(incremental))
     full_landing = make_landing(base / "b", SUBMISSIONS)
     full = load_settings(
         {"SMARTCITY_LANDING": str(full_landing), "SMARTCITY_WAREHOUSE": str(base / "b.duckdb")}
     )
     steps(full)
-    return published(incremental), published(full), rebuild_from, incremental
+    return published(incremental), published(full), rebuilds_from, incremental
 
 
-def test_the_late_row_makes_the_incremental_run_start_in_january(builds):
+def test_the_late_row_makes_the_incremental_run_start_in_january_and_march_starts_in_march(builds):
     from datetime import date
 
-    assert builds[2] == date(2024, 1, 1)
+    assert builds[2] == [date(2024, 1, 1), date(2024, 3, 1)]
 
 
 def test_an_incremental_month_equals_a_full_rebuild(builds):
     incremental, full, _, _ = builds
     for table in TABLES:
         assert incremental[table] == full[table], table
-    assert len(full["marts.city_progress_monthly"]) == 4
+    assert len(full["marts.city_progress_monthly"]) == 6
 
 
 def test_the_incremental_run_really_was_incremental(builds):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import rankdata
 
 from smartcity.index.uncertainty import (
     PILLARS,
@@ -108,3 +109,23 @@ def test_sensitivity_reports_each_pillar_moving_up_and_down():
     assert moved[("progress", 0.3)]["max_abs_rank_shift"] == 2
     # A pillar on which every city is equal moves nobody.
     assert moved[("coverage", 0.3)]["cities_moved"] == 0
+
+
+@given(
+    st.integers(min_value=1, max_value=6).flatmap(
+        lambda rows: st.integers(min_value=1, max_value=40).flatmap(
+            lambda cities: st.lists(
+                st.lists(
+                    st.sampled_from([0.0, 12.5, 50.0, 50.0, 99.9, 100.0]), min_size=cities, max_size=cities
+                ),
+                min_size=rows,
+                max_size=rows,
+            )
+        )
+    )
+)
+def test_competition_ranks_are_scipy_min_ranks_of_every_row(scores):
+    """The vectorised ranking against an independent implementation, on rows full of ties."""
+    matrix = np.array(scores)
+    expected = np.array([rankdata(-row, method="min") for row in matrix])
+    assert (competition_ranks(matrix) == expected).all()

@@ -3,6 +3,8 @@
 For each month, 1,000 weight vectors are drawn from a Dirichlet distribution centred on the configured
 weights; each city's rank under every draw gives its median rank and its 5th-95th percentile band.
 The computation is in smartcity.index.uncertainty (unit-tested); this model only feeds it.
+Incremental like the state models: a run recomputes only the months from var('rebuild_from') on (each
+month's bands depend on that month's pillars alone); a full refresh recomputes every month.
 """
 
 import pandas as pd
@@ -11,7 +13,11 @@ from smartcity.index.uncertainty import as_matrix, normalised, rank_bands, weigh
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["city_code", "month"],
+    )
     configured = dbt.ref("index_weights").df()
     weights = normalised(dict(zip(configured["pillar"], configured["weight"], strict=True)))
     draws = weight_draws(
@@ -21,6 +27,8 @@ def model(dbt, session):
         seed=int(dbt.config.get("index_mc_seed")),
     )
     pillars = dbt.ref("int_city_index_pillars").df()
+    if dbt.is_incremental:
+        pillars = pillars[pillars["month"] >= pd.Timestamp(dbt.config.get("rebuild_from"))]
     frames = []
     for month, group in pillars.groupby("month", sort=True):
         group = group.sort_values("city_code", kind="stable")

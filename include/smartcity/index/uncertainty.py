@@ -24,13 +24,20 @@ def normalised(weights: dict[str, float]) -> np.ndarray:
 
 
 def competition_ranks(scores: np.ndarray) -> np.ndarray:
-    """Ranks along the last axis: 1 = highest; ties share a rank and the next rank skips ('min' method)."""
+    """Ranks along the last axis: 1 = highest; ties share a rank and the next rank skips ('min' method).
+
+    Vectorised over every row at once (1,000 weight draws x 7,850 cities at national scale): sort each
+    row in descending order, give each value the position of the first equal value, scatter back."""
     rounded = np.round(scores, _TIE_DECIMALS)
     flat = rounded.reshape(-1, rounded.shape[-1])
-    ranks = np.empty_like(flat, dtype=np.int64)
-    for row, values in enumerate(flat):
-        descending = -np.sort(-values)
-        ranks[row] = np.searchsorted(-descending, -values, side="left") + 1
+    order = np.argsort(-flat, axis=1, kind="stable")
+    ordered = np.take_along_axis(flat, order, axis=1)
+    positions = np.broadcast_to(np.arange(flat.shape[1]), flat.shape)
+    starts_run = np.ones(flat.shape, dtype=bool)
+    starts_run[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    first_of_run = np.maximum.accumulate(np.where(starts_run, positions, 0), axis=1)
+    ranks = np.empty(flat.shape, dtype=np.int64)
+    np.put_along_axis(ranks, order, first_of_run + 1, axis=1)
     return ranks.reshape(rounded.shape)
 
 
