@@ -22,6 +22,16 @@ EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
 INDEX_PILLARS = ("progress", "schedule", "investment", "plan_quality", "reporting", "coverage")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_WHOLE_NUMBER = re.compile(r"^(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+)$")
+
+# Caps on one received file (docs/data-contract.md, "Limits"). A national month is ~78,500 rows: about 12 MB
+# as CSV and 29 MB as JSON (the sample's 157 and 364 bytes a row). 200,000 rows leave room for 2.5 times that
+# in one file, and 100 MB holds them in any format (JSON: ~75 MB). A file is read in memory, so these caps
+# are what bound the memory a hostile file can take.
+DEFAULT_MAX_FILE_MB = 100
+DEFAULT_MAX_ROWS_PER_FILE = 200_000
+MAX_FILE_MB_RANGE = (1, 1024)
+MAX_ROWS_PER_FILE_RANGE = (1, 1_000_000)
 
 
 class ConfigError(PermanentError, ValueError):
@@ -34,6 +44,8 @@ class Settings:
     warehouse: Path
     month: date | None
     index_weights: dict[str, float] | None
+    max_file_mb: int = DEFAULT_MAX_FILE_MB
+    max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE
 
     @property
     def state_dir(self) -> Path:
@@ -56,7 +68,12 @@ class Settings:
 
     def as_env(self) -> dict[str, str]:
         """The settings as environment variables, to hand them to a child process (Airflow, dbt)."""
-        env = {"SMARTCITY_LANDING": self.landing, "SMARTCITY_WAREHOUSE": str(self.warehouse)}
+        env = {
+            "SMARTCITY_LANDING": self.landing,
+            "SMARTCITY_WAREHOUSE": str(self.warehouse),
+            "SMARTCITY_MAX_FILE_MB": str(self.max_file_mb),
+            "SMARTCITY_MAX_ROWS_PER_FILE": str(self.max_rows_per_file),
+        }
         if self.month is not None:
             env["SMARTCITY_MONTH"] = self.month.strftime("%Y-%m")
         if self.index_weights is not None:
@@ -102,6 +119,21 @@ def parse_index_weights(value: str) -> dict[str, float]:
     return {pillar: parsed.get(pillar, 0.0) for pillar in INDEX_PILLARS}
 
 
+def parse_cap(value: str, variable: str, bounds: tuple[int, int], default: int, unit: str) -> int:
+    """A cap on a file: a whole number within `bounds` (`200000`, `200,000`, `200_000`); blank = default."""
+    text = value.strip()
+    if not text:
+        return default
+    low, high = bounds
+    number = int(re.sub("[,_]", "", text)) if _WHOLE_NUMBER.match(text) else None
+    if number is None or not low <= number <= high:
+        raise ConfigError(
+            f"{variable}={value!r} must be a whole number of {unit} from {low:,} to {high:,}; "
+            f"the default is {default}"
+        )
+    return number
+
+
 def load_settings(environ: dict[str, str] | None = None) -> Settings:
     env = os.environ if environ is None else environ
     landing = (env.get("SMARTCITY_LANDING") or "").strip() or str(SAMPLE_LANDING)
@@ -119,4 +151,18 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         warehouse=warehouse.resolve(),
         month=parse_month_setting(month_value) if month_value else None,
         index_weights=parse_index_weights(weights_value) if weights_value else None,
+        max_file_mb=parse_cap(
+            env.get("SMARTCITY_MAX_FILE_MB") or "",
+            "SMARTCITY_MAX_FILE_MB",
+            MAX_FILE_MB_RANGE,
+            DEFAULT_MAX_FILE_MB,
+            "megabytes (1 MB = 1,048,576 bytes)",
+        ),
+        max_rows_per_file=parse_cap(
+            env.get("SMARTCITY_MAX_ROWS_PER_FILE") or "",
+            "SMARTCITY_MAX_ROWS_PER_FILE",
+            MAX_ROWS_PER_FILE_RANGE,
+            DEFAULT_MAX_ROWS_PER_FILE,
+            "data rows",
+        ),
     )

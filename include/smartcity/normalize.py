@@ -90,9 +90,16 @@ _THAI_MONTH_SHORT = (
 # Misspellings common enough in real Thai spreadsheets to be worth reading rather than rejecting.
 _THAI_MONTH_MISSPELLINGS = {"กรกฏาคม": 7, "กรกฏา": 7, "กุมภาพันธ": 2, "พฤษจิกายน": 11}
 
-_ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
-_EDGE_JUNK = re.compile(rf"^[\s{_ZERO_WIDTH}]+|[\s{_ZERO_WIDTH}]+$")
-_DROP_ZERO_WIDTH = dict.fromkeys(map(ord, _ZERO_WIDTH))
+ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
+# Every character for which str.isspace() (and so regex \s) holds, plus the zero-width ones: stripped by
+# str.strip, which is linear, where a regex anchored at the end is quadratic on a long run of inner spaces.
+# tests/unit/test_normalize.py checks the list against isspace() over all of Unicode.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_EDGE_JUNK = WHITESPACE + ZERO_WIDTH
+_DROP_ZERO_WIDTH = dict.fromkeys(map(ord, ZERO_WIDTH))
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 _SHOWN_LENGTH = 40
 _MAX_LENGTH = 100
@@ -124,7 +131,7 @@ def clean_text(value: object) -> str | None:
     """Text without invisible edge characters (spaces, NBSP, zero-width, BOM); None when nothing is left."""
     if _is_missing(value):
         return None
-    text = _EDGE_JUNK.sub("", str(value))
+    text = str(value).strip(_EDGE_JUNK)
     return text or None
 
 

@@ -19,6 +19,7 @@ from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import REGISTRY_FILES, open_landing
 from smartcity.publication.publish import PublishError, publish
+from smartcity.readers import ReadLimits
 from smartcity.state import connect, ensure_state
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,9 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
         # The critical registry suite, before any month is pulled: a failure stops the run here.
         check_registry(con, SuiteRunner(settings.state_dir), plan.run_id, _month(plan.report_month))
         for position, month in enumerate(plan.month_dates, start=1):
-            result = pull_month(con, landing, settings.received_dir, month, plan.run_id)
+            result = pull_month(
+                con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
+            )
             totals["files_new"] += result.files_new
             totals["rows_new"] += result.rows_new
             totals["files_unreadable"] += result.files_unreadable

@@ -3,6 +3,11 @@
 Readers only decode: every cell keeps the text the city typed, so that validation can quarantine a bad value
 with the value itself as evidence, and `raw_record` can always be traced back to the file. A file that cannot
 be decoded at all raises `UnreadableFile` with a reason a submitter can act on; the run goes on without it.
+
+Files come from outside, so every read is bounded (`ReadLimits`, docs/data-contract.md "Limits"): the size
+is checked before a byte is read, rows are read one at a time and reading stops at the first row over the
+cap, and an XLSX archive's unpacked size and compression ratio are checked before anything is unpacked. A
+file over a cap is an `UnreadableFile` like any other: kept, listed with its reason, never loaded whole.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import json
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -22,12 +27,54 @@ from typing import Any
 
 import openpyxl
 
-from smartcity.normalize import canonical_header, clean_text
+from smartcity.config import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_ROWS_PER_FILE, Settings
+from smartcity.normalize import ZERO_WIDTH, canonical_header, clean_text
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_UNDECODABLE_SHARE = 0.05  # of the non-ASCII characters of a cp874 file; a real TIS-620 file has none
 _EXPORT_CSV = "export the sheet again as CSV UTF-8 (Excel: File > Save As > CSV UTF-8)"
 _EXPORT_XLSX = "export the sheet again as .xlsx or .csv"
+
+MB = 1 << 20  # as Windows counts the size a submitter sees
+# Fixed caps, beside the configurable ones: no genuine submission comes near them, and each bounds the work a
+# hostile file can cause. Excel itself holds at most 32,767 characters in a cell.
+_MAX_CELL_CHARS = 32_767
+_MAX_COLUMNS = 256  # a submission has 9 columns; cells right of this are read only when empty (padding)
+_MAX_HEADER_CHARS = 1_000  # a column name is a short label; also bounds canonical_header's regexes
+_MAX_JSON_DEPTH = 10  # a row object holding, say, a list of obstacles is 2 deep
+# XLSX is a zip archive. Apache POI refuses parts that inflate more than 100 times (its MIN_INFLATE_RATIO
+# 0.01); spreadsheet XML compresses 5-20 times. Parts under 1 MB are too small to matter.
+_XLSX_MAX_RATIO = 100
+_XLSX_RATIO_FROM = MB
+_XLSX_MAX_PARTS = 10_000  # a workbook has a dozen parts
+_XLSX_UNPACKED_FACTOR = 4  # a 200,000-row sheet unpacks to 100-200 MB: 4 times the file cap leaves room
+_XLSX_STREAMED_PART = re.compile(r"xl/worksheets/[^/]+\.xml|xl/sharedstrings\.xml")
+_XLSX_MAX_WHOLE_PART = 16 * MB  # styles, workbook, relations: tens of kilobytes in a real workbook
+_XLSX_STRINGS_PER_ROW = 10  # different texts a row can bring: a submission row has 9 cells
+_XLSX_SPARE_ELEMENTS = 1_000  # <rowBreaks>, pivot tables' <rowFields>: a few more matches of the patterns
+# What clean_text strips, matched in linear time (clean_text's regex is quadratic on a long run of spaces).
+_BLANK_CELL = re.compile(rf"[\s{ZERO_WIDTH}]*")
+_FIRST_VISIBLE = re.compile(r"\S")
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
+_LINE_BREAK = re.compile(f"[{_LINE_BREAKS}]")
+# One line as `open(newline="")` reads it, the line end kept, so the csv module sees quoted line breaks.
+_LINE = re.compile(r"[^\r\n]*(?:\r\n?|\n)|[^\r\n]+")
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """The caps on one file (SMARTCITY_MAX_FILE_MB, SMARTCITY_MAX_ROWS_PER_FILE)."""
+
+    max_bytes: int = DEFAULT_MAX_FILE_MB * MB
+    max_rows: int = DEFAULT_MAX_ROWS_PER_FILE
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReadLimits:
+        return cls(settings.max_file_mb * MB, settings.max_rows_per_file)
+
+    @property
+    def max_unpacked_bytes(self) -> int:
+        return _XLSX_UNPACKED_FACTOR * self.max_bytes
 
 
 class UnreadableFile(Exception):
@@ -54,15 +101,16 @@ class RawTable:
     delimiter: str | None
 
 
-def read_table(path: Path) -> RawTable:
+def read_table(path: Path, limits: ReadLimits | None = None) -> RawTable:
     """Dispatch on the file suffix; a missing or unopenable path is the caller's error and is not caught."""
+    limits = limits or ReadLimits()
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _read_csv(path)
+        return _read_csv(_read_bytes(path, limits), limits)
     if suffix == ".xlsx":
-        return _read_xlsx(path)
+        return _read_xlsx(_read_bytes(path, limits), limits)
     if suffix == ".json":
-        return _read_json(path)
+        return _read_json(_read_bytes(path, limits), limits)
     raise UnreadableFile(
         f"a file of type '{suffix or '(none)'}' is not accepted; send the data as .csv, .xlsx or .json"
     )
@@ -78,17 +126,30 @@ def read_registry_csv(path: Path) -> list[dict[str, str | None]]:
     return [{name: _cell(row, i) for i, name in enumerate(header) if name} for row in rows[1:]]
 
 
+def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
+    """The file's bytes; a file over the size cap is refused before any of it is read."""
+    size = path.stat().st_size
+    if size <= limits.max_bytes:
+        with path.open("rb") as handle:
+            data = handle.read(size + 1)
+            if len(data) > size:  # it grew since: read on, up to one byte over the cap
+                data += handle.read(limits.max_bytes + 1 - len(data))
+        if len(data) <= limits.max_bytes:
+            return data
+        size = len(data)
+    raise UnreadableFile(
+        f"the file is {_size(size)}, more than the {_size(limits.max_bytes)} accepted in one file; split it "
+        "into several files (for example one per city or per group of cities) and send them together"
+    )
+
+
 # ----------------------------------------------------------------------------------------------------- CSV
 
 
-def _read_csv(path: Path) -> RawTable:
-    text, encoding = _decode_csv_bytes(path.read_bytes())
+def _read_csv(data: bytes, limits: ReadLimits) -> RawTable:
+    text, encoding = _decode_csv_bytes(data)
     delimiter = _sniff_delimiter(text)
-    rows = (row for row in _csv_rows(text, delimiter) if not _is_blank(row))
-    header = next(rows, None)
-    if header is None:
-        return RawTable([], [], "csv", encoding, delimiter)
-    return _table_from_rows(header, rows, "csv", encoding, delimiter)
+    return _table_from_cells(_csv_rows(text, delimiter), limits, "csv", encoding, delimiter)
 
 
 def _decode_csv_bytes(data: bytes) -> tuple[str, str]:
@@ -106,22 +167,25 @@ def _decode_csv_bytes(data: bytes) -> tuple[str, str]:
         encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     except UnicodeDecodeError:
         text, encoding = data.decode("cp874", errors="replace"), "cp874"
-        non_ascii = sum(1 for char in text if ord(char) > 127)
+        non_ascii = len(text) - len(text.encode("ascii", errors="ignore"))
         if text.count("\ufffd") > _MAX_UNDECODABLE_SHARE * non_ascii:
             raise UnreadableFile(
                 f"the file does not look like a text CSV file: it is neither UTF-8 nor Thai Windows-874; "
                 f"{_EXPORT_CSV}"
             ) from None
-    if _CONTROL_CHARS.search(text):
+    control = _CONTROL_CHARS.search(text)
+    if control:
+        line = text.count("\n", 0, control.start()) + 1
         raise UnreadableFile(
-            f"the file does not look like a text CSV file: it contains binary control bytes; {_EXPORT_CSV}"
+            f"the file does not look like a text CSV file: it contains binary control bytes (the first, "
+            f"{control.group()!r}, on line {line:,}); {_EXPORT_CSV}"
         )
     return text, encoding
 
 
 def _sniff_delimiter(text: str) -> str:
     """';' or ',', whichever occurs more often outside quotes on the first non-empty line (',' on a tie)."""
-    line = next((line for line in text.splitlines() if line.strip()), "")
+    line = _first_visible_line(text)
     counts = {",": 0, ";": 0}
     quoted = False
     for char in line:
@@ -132,30 +196,59 @@ def _sniff_delimiter(text: str) -> str:
     return ";" if counts[";"] > counts[","] else ","
 
 
-def _csv_rows(text: str, delimiter: str) -> list[list[str]]:
+def _first_visible_line(text: str) -> str:
+    """The first line (as str.splitlines cuts lines) with something visible on it, found without splitting
+    the whole text."""
+    visible = _FIRST_VISIBLE.search(text)
+    if visible is None:
+        return ""
+    start = max(text.rfind(char, 0, visible.start()) for char in _LINE_BREAKS) + 1
+    end = _LINE_BREAK.search(text, visible.start())
+    return text[start : end.start() if end else len(text)]
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    """Records one at a time, so that reading stops at the first row over a cap."""
+    reader = csv.reader((line.group() for line in _LINE.finditer(text)), delimiter=delimiter)
     try:
-        return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        yield from reader
     except csv.Error as error:
+        if "field larger than field limit" in str(error):  # the csv module's own cap, 131,072 characters
+            raise UnreadableFile(
+                _cell_too_long(f"line {reader.line_num:,}", f"more than {csv.field_size_limit():,}")
+                + ' (a quote " opened and never closed makes one cell of the rest of the file)'
+            ) from None
         raise UnreadableFile(f"the CSV structure is broken ({error}); {_EXPORT_CSV}") from None
 
 
 # ---------------------------------------------------------------------------------------------------- XLSX
 
 
-def _read_xlsx(path: Path) -> RawTable:
-    data = path.read_bytes()
+def _read_xlsx(data: bytes, limits: ReadLimits) -> RawTable:
+    _check_archive(data, limits)
+    with warnings.catch_warnings():  # openpyxl warns about styles and extensions it ignores: noise here
+        warnings.simplefilter("ignore")
+        workbook = _open_workbook(data)
+        try:
+            if not workbook.worksheets:
+                raise UnreadableFile(f"the workbook has no worksheet; {_EXPORT_XLSX}")
+            sheet = workbook.worksheets[0]
+            # The size a sheet declares can be wrong (some tools write A1:A1): read every row there is,
+            # each as wide as its own cells, instead of trusting it.
+            sheet.reset_dimensions()
+            return _table_from_cells(_xlsx_rows(sheet), limits, "xlsx", None, None)
+        finally:
+            workbook.close()
+
+
+def _check_archive(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a zip bomb before openpyxl opens the workbook: first on the sizes the archive declares, before
+    anything is unpacked; then on what unpacking every part once, in chunks, actually gives."""
     try:
-        with warnings.catch_warnings():  # openpyxl warns about styles and extensions it ignores: noise here
-            warnings.simplefilter("ignore")
-            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                if not workbook.worksheets:
-                    raise UnreadableFile(f"the workbook has no worksheet; {_EXPORT_XLSX}")
-                cells = [
-                    [_xlsx_text(v) for v in row] for row in workbook.worksheets[0].iter_rows(values_only=True)
-                ]
-            finally:
-                workbook.close()
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+            _check_declared_sizes(parts, limits)
+            rows, strings = _unpack_counting(archive, parts, limits)
     except UnreadableFile:
         raise
     except zipfile.BadZipFile:
@@ -167,15 +260,109 @@ def _read_xlsx(path: Path) -> RawTable:
         raise UnreadableFile(
             f"not a valid XLSX workbook (the zip archive is corrupt); {_EXPORT_XLSX}"
         ) from None
-    except Exception as error:  # a damaged archive or XML can fail in any of openpyxl's layers
+    except Exception as error:  # zlib errors, encrypted or unknown compression, a truncated part
+        raise _not_xlsx(error) from None
+    # openpyxl builds every shared string, and (for a sheet that does not declare its size) every row
+    # element, in memory before the first row is read: so these are counted here, before it opens the file.
+    if rows > 2 * limits.max_rows + _XLSX_SPARE_ELEMENTS:  # more than data rows and blank rows together
         raise UnreadableFile(
-            f"not a valid XLSX workbook ({type(error).__name__}: {_shorten(str(error))}); {_EXPORT_XLSX}"
-        ) from None
-    rows = (row for row in cells if not _is_blank(row))
-    header = next(rows, None)
-    if header is None:
-        return RawTable([], [], "xlsx", None, None)
-    return _table_from_rows(header, rows, "xlsx", None, None)
+            f"the workbook has more than {2 * limits.max_rows:,} rows, and at most {limits.max_rows:,} data "
+            "rows are accepted in one file; split it into several files (for example one per city or per "
+            "group of cities) and delete empty rows"
+        )
+    if strings > _XLSX_STRINGS_PER_ROW * limits.max_rows + _XLSX_SPARE_ELEMENTS:
+        raise UnreadableFile(
+            f"the workbook holds more than {_XLSX_STRINGS_PER_ROW * limits.max_rows:,} different texts, far "
+            f"more than {limits.max_rows:,} rows of a submission need; {_EXPORT_XLSX}"
+        )
+
+
+def _check_declared_sizes(parts: list[zipfile.ZipInfo], limits: ReadLimits) -> None:
+    if len(parts) > _XLSX_MAX_PARTS:
+        raise UnreadableFile(
+            f"not a valid XLSX workbook (the archive holds {len(parts):,} parts; a workbook has a dozen); "
+            f"{_EXPORT_XLSX}"
+        )
+    if sum(part.file_size for part in parts) > limits.max_unpacked_bytes:
+        raise UnreadableFile(_unpacks_to_more(limits))
+    for part in parts:
+        _check_part_size(part, part.file_size)
+        if part.file_size > _XLSX_RATIO_FROM and part.file_size > _XLSX_MAX_RATIO * part.compress_size:
+            ratio = part.file_size // max(part.compress_size, 1)
+            raise UnreadableFile(
+                f"the workbook's part {_shorten(part.filename, 60)!r} is compressed {ratio:,} to 1, more "
+                f"than the {_XLSX_MAX_RATIO} to 1 a real spreadsheet reaches, so it is not unpacked (a 'zip "
+                f"bomb'); {_EXPORT_XLSX}"
+            )
+
+
+def _check_part_size(part: zipfile.ZipInfo, size: int) -> None:
+    """openpyxl parses the workbook's small XML parts (styles, relations) whole, as trees; only the sheets
+    and the shared strings are read as streams, so only they may be large."""
+    name = part.filename.lower()
+    streamed = _XLSX_STREAMED_PART.fullmatch(name) or not name.endswith((".xml", ".rels"))
+    if not streamed and size > _XLSX_MAX_WHOLE_PART:
+        raise UnreadableFile(
+            f"the workbook's part {_shorten(part.filename, 60)!r} unpacks to more than "
+            f"{_size(_XLSX_MAX_WHOLE_PART)}, far more than a real spreadsheet's; {_EXPORT_XLSX}"
+        )
+
+
+def _unpack_counting(
+    archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo], limits: ReadLimits
+) -> tuple[int, int]:
+    """Unpack every part once, in chunks, and count: its bytes (a part may unpack to more than it
+    declares), and the row and shared-string elements in it. Returns (rows, shared strings)."""
+    unpacked = rows = strings = 0
+    for part in parts:
+        part_bytes, carry = 0, b""
+        with archive.open(part) as stream:
+            while chunk := stream.read(MB):
+                part_bytes += len(chunk)
+                unpacked += len(chunk)
+                if part_bytes > part.file_size or unpacked > limits.max_unpacked_bytes:
+                    raise UnreadableFile(_unpacks_to_more(limits))
+                _check_part_size(part, part_bytes)
+                # Four-byte patterns and three bytes carried over: none is missed or counted twice.
+                text = carry + chunk
+                rows += text.count(b"<row") + text.count(b":row")
+                strings += text.count(b"<si>") + text.count(b":si>")
+                carry = text[-3:]
+    return rows, strings
+
+
+def _unpacks_to_more(limits: ReadLimits) -> str:
+    return (
+        f"the workbook unpacks to more than {_size(limits.max_unpacked_bytes)}, the most read from one file "
+        f"({_XLSX_UNPACKED_FACTOR} times the {_size(limits.max_bytes)} limit); split it into several "
+        "workbooks (for example one per city), or send it as .csv"
+    )
+
+
+def _open_workbook(data: bytes) -> openpyxl.Workbook:
+    try:
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:  # a damaged archive or XML can fail in any of openpyxl's layers
+        raise _not_xlsx(error) from None
+
+
+def _xlsx_rows(sheet: Any) -> Iterator[list[str | None]]:
+    """The sheet's rows as text, one at a time; openpyxl's errors become the reason the file is refused."""
+    values = sheet.iter_rows(values_only=True)
+    while True:
+        try:
+            row = next(values, None)
+        except Exception as error:  # damaged XML is only met while the rows are read
+            raise _not_xlsx(error) from None
+        if row is None:
+            return
+        yield [_xlsx_text(value) for value in _without_padding(row)]
+
+
+def _not_xlsx(error: Exception) -> UnreadableFile:
+    return UnreadableFile(
+        f"not a valid XLSX workbook ({type(error).__name__}: {_shorten(str(error))}); {_EXPORT_XLSX}"
+    )
 
 
 def _xlsx_text(value: object) -> str | None:
@@ -199,6 +386,12 @@ def _shorten(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _size(n_bytes: int) -> str:
+    if n_bytes < MB:
+        return f"{n_bytes:,} bytes"
+    return f"{n_bytes / MB:,.0f} MB" if n_bytes % MB == 0 else f"{n_bytes / MB:,.1f} MB"
+
+
 # ---------------------------------------------------------------------------------------------------- JSON
 
 
@@ -213,8 +406,11 @@ class _JsonNumber(float):
         return number
 
 
-def _read_json(path: Path) -> RawTable:
-    data = path.read_bytes()
+_DECODER = json.JSONDecoder(parse_float=_JsonNumber, parse_constant=_JsonNumber)
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what the json module skips between tokens
+
+
+def _read_json(data: bytes, limits: ReadLimits) -> RawTable:
     encoding = "utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8"
     try:
         text = data.decode("utf-8-sig")
@@ -224,47 +420,131 @@ def _read_json(path: Path) -> RawTable:
         ) from None
     if not text.strip():
         return RawTable([], [], "json", encoding, None)
-    try:
-        document = json.loads(text, parse_float=_JsonNumber, parse_constant=_JsonNumber)
-    except json.JSONDecodeError as error:
+    columns = _JsonColumns()
+    counter = _RowCounter(limits.max_rows, header_rows=0)
+    rows = []
+    for index, element in _json_elements(text):
+        values = _json_values(index, element, columns)
+        blank = _is_blank(values.values())
+        counter.add(blank)
+        if blank:
+            continue
+        where = f"element {index:,} of the array"
+        _check_cells(values.values(), where)
+        rows.append(RawRow(index, values, _record(element, where)))
+    for row in rows:  # a column first named by a later element is None in the rows before it
+        for name in columns.names:
+            row.values.setdefault(name, None)
+    return RawTable(columns.names, rows, "json", encoding, None)
+
+
+def _json_elements(text: str) -> Iterator[tuple[int, Any]]:
+    """The elements of the top-level array one at a time (index from 1), so that reading stops at a cap
+    without the whole array ever being built."""
+    position = _JSON_SPACE.match(text).end()
+    if not text.startswith("[", position):
+        kind = "object" if text.startswith("{", position) else None
+        if kind is None:  # a scalar is short to decode, and decoding it tells whether it is JSON at all
+            kind = _json_kind(_json_decode(text, position)[0])
         raise UnreadableFile(
-            f"the file is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
-            "fix it there or export the data again"
+            f"the top level of the file is a JSON {kind}, not an array of row objects; "
+            "send the rows as [{...}, {...}]"
+        )
+    position = _JSON_SPACE.match(text, position + 1).end()
+    index = 0
+    while not (index == 0 and text.startswith("]", position)):  # [] is an empty array
+        index += 1
+        element, position = _json_decode(text, position)
+        yield index, element
+        position = _JSON_SPACE.match(text, position).end()
+        if text.startswith("]", position):
+            break
+        if not text.startswith(",", position):
+            raise _not_json(json.JSONDecodeError("Expecting ',' delimiter", text, position))
+        position = _JSON_SPACE.match(text, position + 1).end()
+    end = _JSON_SPACE.match(text, position + 1).end()
+    if end != len(text):
+        raise _not_json(json.JSONDecodeError("Extra data", text, end))
+
+
+def _json_decode(text: str, position: int) -> tuple[Any, int]:
+    try:
+        return _DECODER.raw_decode(text, position)
+    except json.JSONDecodeError as error:
+        raise _not_json(error) from None
+    except RecursionError:  # the json module gives up near 1,000 levels: [[[[... is no row
+        raise UnreadableFile(
+            "the file nests arrays or objects hundreds of levels deep, which no table of rows does; "
+            "send the rows as [{...}, {...}] with a plain value in each field"
         ) from None
-    except (ValueError, RecursionError) as error:  # an integer too long to convert, or absurd nesting
+    except ValueError as error:  # an integer too long to convert
         raise UnreadableFile(
             f"the file is not usable JSON ({_shorten(str(error))}); export the data again"
         ) from None
-    if not isinstance(document, list):
+
+
+def _not_json(error: json.JSONDecodeError) -> UnreadableFile:
+    return UnreadableFile(
+        f"the file is not valid JSON ({error.msg} at line {error.lineno}, column {error.colno}); "
+        "fix it there or export the data again"
+    )
+
+
+class _JsonColumns:
+    """The canonical column of each key, worked out once per distinct key, and the columns in first-seen
+    order. Distinct keys are capped like columns: each costs a canonical_header call."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._of_key: dict[str, str] = {}
+
+    def of(self, key: str, where: str) -> str:
+        name = self._of_key.get(key)
+        if name is None:
+            if len(key) > _MAX_HEADER_CHARS:
+                raise UnreadableFile(_header_too_long(f"a key of {where}", len(key)))
+            if len(self._of_key) >= _MAX_COLUMNS:
+                raise UnreadableFile(
+                    f"the rows use more than {_MAX_COLUMNS} different keys, and a submission has 9 columns; "
+                    "send only the columns of the data contract"
+                )
+            name = self._of_key[key] = canonical_header(key)
+            if name and name not in self.names:
+                self.names.append(name)
+        return name
+
+
+def _json_values(index: int, element: Any, columns: _JsonColumns) -> dict[str, str | None]:
+    """An element's values by canonical column; the first key meaning a column gives its value."""
+    where = f"element {index:,} of the array"
+    if not isinstance(element, dict):
         raise UnreadableFile(
-            f"the top level of the file is a JSON {_json_kind(document)}, not an array of row objects; "
-            "send the rows as [{...}, {...}]"
+            f"{where} is a JSON {_json_kind(element)}, not a row object; "
+            'fix it so that every element is an object like {"city_code": ...}'
         )
-    for index, element in enumerate(document, start=1):
-        if not isinstance(element, dict):
-            raise UnreadableFile(
-                f"element {index} of the array is a JSON {_json_kind(element)}, not a row object; "
-                'fix it so that every element is an object like {"city_code": ...}'
-            )
-    columns: list[str] = []
-    for element in document:
-        for key in element:
-            name = canonical_header(key)
-            if name and name not in columns:
-                columns.append(name)
-    rows = []
-    for index, element in enumerate(document, start=1):
-        values: dict[str, str | None] = dict.fromkeys(columns)
-        assigned: set[str] = set()
-        for key, value in element.items():
-            name = canonical_header(key)
-            if name and name not in assigned:
-                values[name] = _json_text(value)
-                assigned.add(name)
-        if _is_blank(values.values()):
-            continue
-        rows.append(RawRow(index, values, json.dumps(element, ensure_ascii=False)))
-    return RawTable(columns, rows, "json", encoding, None)
+    if _nesting(element) > _MAX_JSON_DEPTH:
+        raise UnreadableFile(
+            f"{where} nests arrays or objects more than {_MAX_JSON_DEPTH} levels deep; fix it so that each "
+            "field holds a plain value (text, a number, true/false or null)"
+        )
+    values: dict[str, str | None] = {}
+    for key, value in element.items():
+        name = columns.of(key, where)
+        if name and name not in values:
+            values[name] = _json_text(value)
+    return values
+
+
+def _nesting(value: Any) -> int:
+    """How deep arrays and objects nest in `value` (a flat row object is 1), counted without recursion and
+    only up to one level past the cap."""
+    deepest, stack = 0, [(value, 1)]
+    while stack and deepest <= _MAX_JSON_DEPTH:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def _json_text(value: Any) -> str | None:
@@ -287,8 +567,90 @@ def _json_kind(value: object) -> str:
 # ------------------------------------------------------------------------------------------------- shared
 
 
+class _RowCounter:
+    """Counts rows as they are read and stops the reading at the first one over the cap. Blank rows are not
+    data rows, but they are capped too: a file of a million empty lines is no submission either."""
+
+    def __init__(self, max_rows: int, header_rows: int) -> None:
+        self.max_rows = max_rows
+        self.rows = -header_rows  # data rows so far; the header is not one
+        self.blank = 0
+
+    def add(self, blank: bool) -> None:
+        if blank:
+            self.blank += 1
+            if self.blank > self.max_rows:
+                raise UnreadableFile(
+                    f"the file has more than {self.max_rows:,} empty rows; delete them (or copy only the "
+                    "table into a new file) and send it again"
+                )
+            return
+        self.rows += 1
+        if self.rows > self.max_rows:
+            raise UnreadableFile(
+                f"the file has more than {self.max_rows:,} data rows, the most accepted in one file; split "
+                f"it into several files (for example one per city or per group of cities) of at most "
+                f"{self.max_rows:,} rows each"
+            )
+
+    def where(self) -> str:
+        return "the header row" if self.rows <= 0 else f"data row {self.rows:,}"
+
+
 def _is_blank(cells: Iterable[str | None]) -> bool:
-    return all(clean_text(cell) is None for cell in cells)
+    """Whether clean_text would find nothing in any cell (in linear time)."""
+    return all(cell is None or _BLANK_CELL.fullmatch(cell) for cell in cells)
+
+
+def _without_padding(row: Sequence[Any]) -> Sequence[Any]:
+    """The row cut to _MAX_COLUMNS when every cell beyond is empty (a styled or padded sheet, trailing
+    delimiters); unchanged otherwise, for `_check_cells` to refuse. Counting is done in C: rows of a hostile
+    sheet can be 16,384 cells wide."""
+    if len(row) <= _MAX_COLUMNS:
+        return row
+    tail = row[_MAX_COLUMNS:]
+    return row[:_MAX_COLUMNS] if tail.count(None) + tail.count("") == len(tail) else row
+
+
+def _check_cells(cells: Iterable[str | None], where: str) -> None:
+    cells = list(cells)
+    if len(cells) > _MAX_COLUMNS:
+        column = _MAX_COLUMNS + next(i for i, cell in enumerate(cells[_MAX_COLUMNS:], start=1) if cell)
+        raise UnreadableFile(
+            f"{where} has a value in column {column:,}, but a submission has 9 columns and at most "
+            f"{_MAX_COLUMNS} are read; delete what lies right of the table and send the file again"
+        )
+    longest = max(map(len, filter(None, cells)), default=0)
+    if longest > _MAX_CELL_CHARS:
+        raise UnreadableFile(_cell_too_long(where, f"{longest:,}"))
+
+
+def _cell_too_long(where: str, length: str) -> str:
+    return (
+        f"{where} has a cell of {length} characters, more than the {_MAX_CELL_CHARS:,} a spreadsheet cell "
+        "holds; shorten it and send the file again"
+    )
+
+
+def _header_too_long(where: str, length: int) -> str:
+    return (
+        f"{where} is {length:,} characters long, but a column name is a short label such as city_code or "
+        "รหัสเมือง; check that the first row of the table is its header and send the file again"
+    )
+
+
+def _record(record: Any, where: str) -> str:
+    """`raw_record`: the row as JSON. Text that is not valid Unicode (a lone surrogate, from a JSON escape
+    such as \\ud800) cannot be stored in the database: the file is refused, rather than the run failing."""
+    text = json.dumps(record, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnreadableFile(
+            f"{where} holds text that is not valid Unicode (an unpaired surrogate such as \\ud800); "
+            "fix that text or export the data again"
+        ) from None
+    return text
 
 
 def _cell(row: Sequence[str | None], index: int) -> str | None:
@@ -296,9 +658,42 @@ def _cell(row: Sequence[str | None], index: int) -> str | None:
     return (row[index] or None) if index < len(row) else None
 
 
+def _table_from_cells(
+    rows: Iterable[Sequence[str | None]],
+    limits: ReadLimits,
+    file_format: str,
+    encoding: str | None,
+    delimiter: str | None,
+) -> RawTable:
+    """A CSV or XLSX table: the first non-blank row is the header, the next non-blank rows are the data."""
+    counter = _RowCounter(limits.max_rows, header_rows=1)
+    checked = _checked_rows(rows, counter)
+    header = next(checked, None)
+    if header is None:
+        return RawTable([], [], file_format, encoding, delimiter)
+    for name in header:
+        if name and len(name) > _MAX_HEADER_CHARS:
+            raise UnreadableFile(_header_too_long("a column name of the header row", len(name)))
+    return _table_from_rows(header, checked, counter, file_format, encoding, delimiter)
+
+
+def _checked_rows(
+    rows: Iterable[Sequence[str | None]], counter: _RowCounter
+) -> Iterator[Sequence[str | None]]:
+    """The non-blank rows, each counted and checked against the caps as it is read."""
+    for row in rows:
+        row = _without_padding(row)
+        blank = _is_blank(row)
+        counter.add(blank)
+        if not blank:
+            _check_cells(row, counter.where())
+            yield row
+
+
 def _table_from_rows(
     header: Sequence[str | None],
     rows: Iterable[Sequence[str | None]],
+    counter: _RowCounter,
     file_format: str,
     encoding: str | None,
     delimiter: str | None,
@@ -331,5 +726,5 @@ def _table_from_rows(
             if text:
                 record[f"_extra_{extra}"] = text
         values = {name: _cell(row, index) for name, index in first_column.items()}
-        table_rows.append(RawRow(number, values, json.dumps(record, ensure_ascii=False)))
+        table_rows.append(RawRow(number, values, _record(record, counter.where())))
     return RawTable(list(first_column), table_rows, file_format, encoding, delimiter)

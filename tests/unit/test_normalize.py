@@ -576,3 +576,19 @@ def test_the_fast_paths_are_taken_for_canonical_spellings() -> None:
     assert normalize._canonical_timestamp("2024-04-05T10:00:00+07:00") is not None
     assert normalize._CANONICAL_AMOUNT.fullmatch("1234567.89")
     assert normalize._CANONICAL_PERCENT.fullmatch("45.25")
+
+
+def test_the_whitespace_stripped_is_every_character_python_calls_whitespace() -> None:
+    import sys
+
+    every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert normalize.WHITESPACE == every
+
+
+def test_cleaning_a_long_run_of_inner_spaces_takes_linear_time() -> None:
+    """A hostile cell of spaces between two letters: a regex anchored at the end took quadratic time."""
+    import time
+
+    started = time.perf_counter()
+    assert clean_text(" a" + " " * 200_000 + "b ") == "a" + " " * 200_000 + "b"
+    assert time.perf_counter() - started < 1.0

@@ -3,6 +3,10 @@
 Exactly once: a file is identified by its landing path and its checksum. Pulling a month again
 ingests nothing twice; a changed file under the same name is a new submission. Received copies
 are written once and never modified.
+
+Everything that comes from the landing area is data, never code: file names, codes and remarks reach the
+database only as bound parameters or through a registered frame, and a received copy's name is made from
+the checksum and a cleaned tail of the file name, so no name can leave the received folder.
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import pandas as pd
 
 from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile
 from smartcity.normalize import SUBMISSION_COLUMNS
-from smartcity.readers import UnreadableFile, read_table
+from smartcity.readers import ReadLimits, UnreadableFile, read_table
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\u0E00-\u0E7F]+")
+# File systems allow 255 bytes in a name; a Thai character takes 3. The checksum prefix and '.partial' fit.
+_MAX_NAME_TAIL_BYTES = 200
 
 
 @dataclass(frozen=True)
@@ -46,14 +52,31 @@ def sha256_of(path: Path) -> str:
 
 def file_identity(landing_path: str, sha256: str) -> str:
     """Same path and same bytes = the same submission; anything else is a new one."""
-    return hashlib.sha256(f"{landing_path}\n{sha256}".encode()).hexdigest()[:32]
+    # surrogatepass: a file name that is not UTF-8 on disk reaches Python with lone surrogates; it is a
+    # name all the same (valid names encode exactly as before).
+    return hashlib.sha256(f"{landing_path}\n{sha256}".encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def storable_text(text: str) -> str:
+    """Text that DuckDB can store (valid UTF-8): each byte of a file name that is not UTF-8 becomes U+FFFD.
+    Everything else is kept verbatim."""
+    try:
+        text.encode()
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")  # a local name: its bytes as they are on disk
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogatepass")  # a remote name with an unpaired \ud800 escape
+    return raw.decode("utf-8", "replace")
 
 
 def store_copy(source: Path, received_dir: Path, month: date, sha256: str) -> Path:
     """Write-once copy named by checksum; written to a temporary name, then renamed into place."""
     folder = received_dir / month.strftime("%Y-%m")
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{sha256[:16]}__{_UNSAFE.sub('_', source.name)[-120:]}"
+    target = folder / f"{sha256[:16]}__{safe_name_tail(source.name)}"
     if not target.exists():
         partial = target.with_name(target.name + ".partial")
         shutil.copyfile(source, partial)
@@ -61,8 +84,20 @@ def store_copy(source: Path, received_dir: Path, month: date, sha256: str) -> Pa
     return target
 
 
+def safe_name_tail(name: str) -> str:
+    """The end of a file name (so the suffix stays) in letters, digits, Thai, '.', '_' and '-' only, short
+    enough for any file system; without '/' it cannot name another folder, and behind a prefix no '..'."""
+    tail = _UNSAFE.sub("_", name).encode()[-_MAX_NAME_TAIL_BYTES:]
+    return tail.decode(errors="ignore") or "_"  # a Thai character cut in two is dropped
+
+
 def pull_month(
-    con: duckdb.DuckDBPyConnection, landing: LandingArea, received_dir: Path, month: date, run_id: str
+    con: duckdb.DuckDBPyConnection,
+    landing: LandingArea,
+    received_dir: Path,
+    month: date,
+    run_id: str,
+    limits: ReadLimits,
 ) -> PullResult:
     files = landing.submission_files(month)
     known = {row[0] for row in con.execute("select file_id from raw.received_files").fetchall()}
@@ -73,7 +108,7 @@ def pull_month(
         if file_id in known:
             continue
         stored = store_copy(landing_file.local_path, received_dir, month, sha256)
-        loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id)
+        loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id, limits)
         new_files += 1
         rows += max(loaded, 0)
         unreadable += loaded < 0
@@ -96,9 +131,11 @@ def _register_file(
     sha256: str,
     month: date,
     run_id: str,
+    limits: ReadLimits,
 ) -> int:
     """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
     arrived_at = datetime.now(UTC)
+    landing_path = storable_text(landing_file.relative_path)
     table = reason = None
     if stored.suffix.lower() not in SUBMISSION_SUFFIXES:
         reason = (
@@ -107,7 +144,7 @@ def _register_file(
         )
     else:
         try:
-            table = read_table(stored)
+            table = read_table(stored, limits)
         except UnreadableFile as error:
             reason = error.reason
     con.begin()
@@ -116,7 +153,7 @@ def _register_file(
             "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 file_id,
-                landing_file.relative_path,
+                landing_path,
                 month,
                 sha256,
                 stored.stat().st_size,
@@ -130,10 +167,11 @@ def _register_file(
             ],
         )
         if table is None:
-            log.warning("rejected %s: %s", landing_file.relative_path, reason)
+            # %r: a file name may hold a line break, which must not forge a line of the log.
+            log.warning("rejected %r: %s", landing_path, reason)
             con.execute(
                 "insert into dq.rejected_files values (?, ?, ?, ?, ?, ?)",
-                [run_id, landing_file.relative_path, reason, file_id, month, str(stored)],
+                [run_id, landing_path, reason, file_id, month, str(stored)],
             )
         elif table.rows:
             frame = pd.DataFrame(

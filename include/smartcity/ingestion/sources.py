@@ -53,6 +53,8 @@ HTTP_MAX_PAGES = 10_000
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# File systems allow 255 bytes in a name; remote names can be longer (an S3 key, an API's file name).
+_MAX_LOCAL_NAME_BYTES = 200
 
 
 class LandingError(ConfigError):
@@ -143,10 +145,10 @@ class _Cache:
         self.root = cache_dir / f"{_UNSAFE.sub('_', description)[:60].strip('_')}-{key}"
 
     def path(self, relative: str) -> Path:
-        return self.root.joinpath(*relative.split("/"))
+        return self.root.joinpath(*map(_local_name, relative.split("/")))
 
     def _version_file(self, relative: str) -> Path:
-        return self.root.joinpath("_versions", *relative.split("/"))
+        return self.root.joinpath("_versions", *map(_local_name, relative.split("/")))
 
     def is_current(self, relative: str, version: str | None) -> bool:
         marker = self._version_file(relative)
@@ -181,6 +183,16 @@ class _Cache:
         partial = self.partial(relative)
         partial.write_bytes(data)
         return self.commit(relative, partial, None)
+
+
+def _local_name(name: str) -> str:
+    """A remote name as a local file name: unchanged when the file system can hold it; else its checksum and
+    its end (the suffix decides how the file is read). Every name has its own: '..' and '.' included."""
+    encoded = name.encode("utf-8", "surrogatepass")  # an API's name may hold an unpaired \ud800 escape
+    if name not in ("", ".", "..") and len(encoded) <= _MAX_LOCAL_NAME_BYTES and name.isprintable():
+        return name
+    tail = name.encode("utf-8", "replace")[-(_MAX_LOCAL_NAME_BYTES - 18) :].decode(errors="ignore")
+    return f"{hashlib.sha256(encoded).hexdigest()[:16]}__{_CONTROL.sub('_', tail)}"
 
 
 # --------------------------------------------------------------------------------------------------------

@@ -5,15 +5,18 @@ row with its file, row number, project, reason code, what is wrong and how to fi
 headers), then the row's values exactly as sent. Rows whose city is empty or not in the registry go to
 `_unknown_city`. A month's reports are rewritten whenever the month is validated again.
 
-The values come from the cities themselves, and these files are opened in spreadsheets: every cell goes
-through `neutralise`, so text a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+`, `-`, `@`, or a
-leading tab or carriage return) is shown as text instead.
+The values come from the cities themselves, and these files are opened in spreadsheets: both writers pass
+every cell through `neutralise`, so text a spreadsheet would run as a formula (`=HYPERLINK(...)`, `+`, `-`,
+`@`, or a leading tab or carriage return) is shown as text instead. A report's file name comes from a
+registered city code, made safe all the same, so that it always stays in the month's folder.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import logging
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -29,7 +32,12 @@ from smartcity.normalize import SUBMISSION_COLUMNS, THAI_HEADER_ALIASES
 log = logging.getLogger(__name__)
 
 UNKNOWN_CITY = "_unknown_city"
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's list for CSV injection: text starting with = + - @, a tab or a carriage return. Also when spaces
+# or control characters come first (some spreadsheets skip them), and the full-width forms ＝＋－＠ that
+# East Asian input converts.
+_FORMULA_START = re.compile(r"[\t\r]|[\s\x00-\x1f]*[=+\-@＝＋－＠]")
+_XLSX_MAX_CELL_CHARS = 32_767  # Excel's limit; a longer string makes it "repair" the whole workbook
+_REPORT_NAME = re.compile(r"[A-Za-z0-9_-]{1,60}")
 _THAI_HEADER = {column: thai for thai, column in THAI_HEADER_ALIASES.items()}
 HEADERS = [
     "ไฟล์ที่ส่ง / Source file",
@@ -60,10 +68,24 @@ order by report, quarantine.source_file, quarantine.row_number
 
 def neutralise(value: Any) -> Any:
     """A cell value that a spreadsheet shows as text: a leading apostrophe before formula-starting text.
-    Numbers and None are returned unchanged."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+
+    Only text is changed. Numbers and None are returned unchanged: a number we write (a row number) is a
+    value, never a formula, and a negative one must stay a number a spreadsheet can sort and sum. Values the
+    city sent are text here, so its '-5' or '=1+1' does get the apostrophe. Neutralising twice changes
+    nothing: the result starts with the apostrophe."""
+    if isinstance(value, str) and _FORMULA_START.match(value):
         return "'" + value
     return value
+
+
+def report_file_stem(report: str) -> str:
+    """The file name (without suffix) of a report: the city code when it is a plain code, as registered
+    codes are; anything else (a '../../x' that got past the registry) is cleaned and made unique by a
+    checksum, so that no report is written outside its folder or over another."""
+    if _REPORT_NAME.fullmatch(report):
+        return report
+    digest = hashlib.sha256(report.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    return f"{re.sub(r'[^A-Za-z0-9_-]+', '_', report)[:40]}-{digest}"
 
 
 def _report_line(row: tuple) -> list[Any]:
@@ -73,27 +95,27 @@ def _report_line(row: tuple) -> list[Any]:
     reason, separator, fix = detail.rpartition(". Fix: ")
     if not separator:
         reason, fix = detail, ""
-    return [neutralise(v) for v in (source_file, row_number, project_code, reason_code, reason, fix, *sent)]
+    return [source_file, row_number, project_code, reason_code, reason, fix, *sent]
 
 
 def write_csv(path: Path, lines: list[list[Any]]) -> None:
     # UTF-8 with a BOM, so spreadsheet programs read the Thai text correctly.
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([neutralise(h) for h in HEADERS])
-        writer.writerows([["" if v is None else v for v in line] for line in lines])
+        for line in [HEADERS, *lines]:
+            writer.writerow(["" if value is None else neutralise(value) for value in line])
 
 
 def write_xlsx(path: Path, lines: list[list[Any]], title: str) -> None:
     book = Workbook()
     sheet = book.active
     sheet.title = title[:31]
-    for row_index, line in enumerate([[neutralise(h) for h in HEADERS], *lines], start=1):
-        for column_index, value in enumerate(line, start=1):
+    for row_index, line in enumerate([HEADERS, *lines], start=1):
+        for column_index, value in enumerate(map(neutralise, line), start=1):
             cell = sheet.cell(row=row_index, column=column_index)
             if isinstance(value, str):
                 # Set as a string explicitly: openpyxl would store text starting with '=' as a formula.
-                cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
+                cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)[:_XLSX_MAX_CELL_CHARS]
                 cell.data_type = "s"
             else:
                 cell.value = value
@@ -119,9 +141,10 @@ def write_rejection_reports(con: duckdb.DuckDBPyConnection, folder: Path, month:
     target.mkdir(parents=True, exist_ok=True)
     written = []
     for report, lines in by_report.items():
-        write_csv(target / f"{report}.csv", lines)
-        write_xlsx(target / f"{report}.xlsx", lines, title="แถวที่ถูกปฏิเสธ Rejected rows")
-        written += [target / f"{report}.csv", target / f"{report}.xlsx"]
+        stem = report_file_stem(report)
+        write_csv(target / f"{stem}.csv", lines)
+        write_xlsx(target / f"{stem}.xlsx", lines, title="แถวที่ถูกปฏิเสธ Rejected rows")
+        written += [target / f"{stem}.csv", target / f"{stem}.xlsx"]
     log.info(
         "rejection reports %s: %d quarantined row(s) for %d report(s) in %s",
         f"{month:%Y-%m}",
