@@ -13,12 +13,13 @@ file over a cap is an `UnreadableFile` like any other: kept, listed with its rea
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import re
 import warnings
 import zipfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -28,7 +29,7 @@ from typing import Any
 import openpyxl
 
 from smartcity.config import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_ROWS_PER_FILE, Settings
-from smartcity.normalize import ZERO_WIDTH, canonical_header, clean_text
+from smartcity.normalize import WHITESPACE, ZERO_WIDTH, canonical_header, clean_text
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_UNDECODABLE_SHARE = 0.05  # of the non-ASCII characters of a cp874 file; a real TIS-620 file has none
@@ -54,6 +55,7 @@ _XLSX_STRINGS_PER_ROW = 10  # different texts a row can bring: a submission row 
 _XLSX_SPARE_ELEMENTS = 1_000  # <rowBreaks>, pivot tables' <rowFields>: a few more matches of the patterns
 # What clean_text strips, matched in linear time (clean_text's regex is quadratic on a long run of spaces).
 _BLANK_CELL = re.compile(rf"[\s{ZERO_WIDTH}]*")
+_BLANK_CHARACTERS = frozenset(WHITESPACE + ZERO_WIDTH)
 _FIRST_VISIBLE = re.compile(r"\S")
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"  # where str.splitlines cuts
 _LINE_BREAK = re.compile(f"[{_LINE_BREAKS}]")
@@ -429,13 +431,17 @@ def _read_json(data: bytes, limits: ReadLimits) -> RawTable:
         counter.add(blank)
         if blank:
             continue
-        where = f"element {index:,} of the array"
+        where = functools.partial(_json_element, index)
         _check_cells(values.values(), where)
         rows.append(RawRow(index, values, _record(element, where)))
     for row in rows:  # a column first named by a later element is None in the rows before it
         for name in columns.names:
             row.values.setdefault(name, None)
     return RawTable(columns.names, rows, "json", encoding, None)
+
+
+def _json_element(index: int) -> str:
+    return f"element {index:,} of the array"
 
 
 def _json_elements(text: str) -> Iterator[tuple[int, Any]]:
@@ -598,8 +604,12 @@ class _RowCounter:
 
 
 def _is_blank(cells: Iterable[str | None]) -> bool:
-    """Whether clean_text would find nothing in any cell (in linear time)."""
-    return all(cell is None or _BLANK_CELL.fullmatch(cell) for cell in cells)
+    """Whether clean_text would find nothing in any cell (in linear time). A cell starting with a visible
+    character settles it without the regex: the usual case, decided in one comparison."""
+    for cell in cells:
+        if cell and (cell[0] not in _BLANK_CHARACTERS or not _BLANK_CELL.fullmatch(cell)):
+            return False
+    return True
 
 
 def _without_padding(row: Sequence[Any]) -> Sequence[Any]:
@@ -612,17 +622,18 @@ def _without_padding(row: Sequence[Any]) -> Sequence[Any]:
     return row[:_MAX_COLUMNS] if tail.count(None) + tail.count("") == len(tail) else row
 
 
-def _check_cells(cells: Iterable[str | None], where: str) -> None:
+def _check_cells(cells: Iterable[str | None], where: Callable[[], str]) -> None:
+    """`where` names the row, for the message only: a callable, so that no text is made for a good row."""
     cells = list(cells)
     if len(cells) > _MAX_COLUMNS:
         column = _MAX_COLUMNS + next(i for i, cell in enumerate(cells[_MAX_COLUMNS:], start=1) if cell)
         raise UnreadableFile(
-            f"{where} has a value in column {column:,}, but a submission has 9 columns and at most "
+            f"{where()} has a value in column {column:,}, but a submission has 9 columns and at most "
             f"{_MAX_COLUMNS} are read; delete what lies right of the table and send the file again"
         )
     longest = max(map(len, filter(None, cells)), default=0)
     if longest > _MAX_CELL_CHARS:
-        raise UnreadableFile(_cell_too_long(where, f"{longest:,}"))
+        raise UnreadableFile(_cell_too_long(where(), f"{longest:,}"))
 
 
 def _cell_too_long(where: str, length: str) -> str:
@@ -639,16 +650,19 @@ def _header_too_long(where: str, length: int) -> str:
     )
 
 
-def _record(record: Any, where: str) -> str:
+_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder; json.dumps(ensure_ascii=False) makes one a call
+
+
+def _record(record: Any, where: Callable[[], str]) -> str:
     """`raw_record`: the row as JSON. Text that is not valid Unicode (a lone surrogate, from a JSON escape
     such as \\ud800) cannot be stored in the database: the file is refused, rather than the run failing."""
-    text = json.dumps(record, ensure_ascii=False)
+    text = _JSON.encode(record)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
         raise UnreadableFile(
-            f"{where} holds text that is not valid Unicode (an unpaired surrogate such as \\ud800); "
-            "fix that text or export the data again"
+            f"{where()} holds text that is not valid Unicode (an unpaired surrogate such as \\ud800); fix "
+            "that text or export the data again"
         ) from None
     return text
 
@@ -686,7 +700,7 @@ def _checked_rows(
         blank = _is_blank(row)
         counter.add(blank)
         if not blank:
-            _check_cells(row, counter.where())
+            _check_cells(row, counter.where)
             yield row
 
 
@@ -715,16 +729,24 @@ def _table_from_rows(
         repeat = header[:index].count(name)
         raw_keys.append(f"{name} ({repeat + 1})" if repeat else name)
         first_column.setdefault(canonical_header(name), index)
+    width = len(raw_keys)
+    value_columns = list(first_column.items())
     table_rows = []
     for number, row in enumerate(rows, start=1):
-        record: dict[str, str | None] = {}
-        for index, key in enumerate(raw_keys):
-            text = _cell(row, index)
-            if text is not None or index not in unnamed:
-                record[key] = text
-        for extra, text in enumerate(row[len(raw_keys) :], start=1):
-            if text:
-                record[f"_extra_{extra}"] = text
-        values = {name: _cell(row, index) for name, index in first_column.items()}
-        table_rows.append(RawRow(number, values, _record(record, counter.where())))
+        # Each cell as found, or None when empty or missing (a row shorter than the header).
+        cells = [cell or None for cell in row[:width]] + [None] * (width - len(row))
+        if unnamed:
+            record = {
+                key: text
+                for index, (key, text) in enumerate(zip(raw_keys, cells, strict=True))
+                if text is not None or index not in unnamed
+            }
+        else:
+            record = dict(zip(raw_keys, cells, strict=True))
+        if len(row) > width:
+            for extra, text in enumerate(row[width:], start=1):
+                if text:
+                    record[f"_extra_{extra}"] = text
+        values = {name: cells[index] for name, index in value_columns}
+        table_rows.append(RawRow(number, values, _record(record, counter.where)))
     return RawTable(list(first_column), table_rows, file_format, encoding, delimiter)

@@ -56,9 +56,14 @@ def refused(path: Path, limits: ReadLimits | None = None) -> str:
     return result
 
 
+# A hang guard, not a speed target (bench/ measures speed): each bounded block takes well under a second
+# alone, but CI machines share their cores, so only an order of magnitude more fails the test.
+HANG_SECONDS = 30
+
+
 @contextmanager
-def bounded(seconds: float, megabytes: float) -> Iterator[None]:
-    """The block finishes within `seconds` and its Python allocations peak under `megabytes`."""
+def bounded(megabytes: float) -> Iterator[None]:
+    """The block ends (no hang, no quadratic blow-up) and its Python allocations peak under `megabytes`."""
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -67,7 +72,7 @@ def bounded(seconds: float, megabytes: float) -> Iterator[None]:
         elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1] / MB
         tracemalloc.stop()
-    assert elapsed < seconds, f"took {elapsed:.1f} s"
+    assert elapsed < HANG_SECONDS, f"took {elapsed:.1f} s"
     assert peak < megabytes, f"peaked at {peak:.0f} MB"
 
 
@@ -261,7 +266,7 @@ def test_a_file_over_the_size_cap_is_refused_before_a_byte_is_read(tmp_path: Pat
     path = tmp_path / f"huge{suffix}"
     with path.open("wb") as handle:
         handle.truncate(100 * MB + MB // 2)  # sparse: NUL bytes on no disk at all
-    with bounded(seconds=1, megabytes=5):  # reading it would take 100 MB
+    with bounded(megabytes=5):  # reading it would take 100 MB
         reason = refused(path)
     assert "the file is 100.5 MB, more than the 100 MB accepted in one file; split it" in reason
 
@@ -289,7 +294,7 @@ def test_a_million_rows_are_refused_at_the_default_cap(tmp_path: Path, suffix: s
     path = million_rows(tmp_path, suffix)
     started = time.perf_counter()
     reason = refused(path)
-    assert time.perf_counter() - started < 20
+    assert time.perf_counter() - started < HANG_SECONDS
     assert "the file has more than 200,000 data rows" in reason and "split it into several files" in reason
 
 
@@ -298,7 +303,7 @@ def test_reading_stops_at_the_first_row_over_the_cap(tmp_path: Path, suffix: str
     path = million_rows(tmp_path, suffix)  # 36 MB of CSV, 40 MB of JSON
     # The text is in memory once (and the bytes while decoding it); the rows after the cap never are: a
     # million rows read would take gigabytes and many seconds.
-    with bounded(seconds=3, megabytes=3 * path.stat().st_size / MB + 20):
+    with bounded(megabytes=3 * path.stat().st_size / MB + 20):
         reason = refused(path, ReadLimits(max_rows=1000))
     assert "more than 1,000 data rows" in reason
 
@@ -313,7 +318,7 @@ def test_the_row_cap_is_exact_and_blank_rows_do_not_count(tmp_path: Path) -> Non
 def test_a_million_empty_lines_are_refused(tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes((HEADER + ROW + "\n" * 10**6 + ROW).encode())
-    with bounded(seconds=5, megabytes=30):
+    with bounded(megabytes=30):
         reason = refused(path)
     assert "more than 200,000 empty rows; delete them" in reason
 
@@ -323,7 +328,7 @@ def test_a_workbook_with_too_many_rows_is_refused_before_openpyxl_builds_them(tm
     rows = (inline_row(number, ("A", "AAA")) for number in range(1, 10**6 + 1))
     path = tmp_path / "million.xlsx"
     path.write_bytes(with_part(workbook([["x"]]), SHEET, sheet_xml(rows)))
-    with bounded(seconds=5, megabytes=30):
+    with bounded(megabytes=30):
         reason = refused(path)
     assert "the workbook has more than 400,000 rows" in reason and "split it" in reason
 
@@ -347,7 +352,7 @@ def test_a_ten_megabyte_cell_is_refused_in_every_format(tmp_path: Path) -> None:
     (tmp_path / "open_quote.csv").write_text(HEADER + 'AAA,A1,2024-03,50,,,,"oops\n' + ROW * 20_000)
     (tmp_path / "a.json").write_text(json.dumps([{"city_code": "AAA", "remarks": cell}]), encoding="utf-8")
     for name in ("quoted.csv", "bare.csv", "open_quote.csv"):
-        with bounded(seconds=3, megabytes=60):
+        with bounded(megabytes=60):
             reason = refused(tmp_path / name)
         assert "more than the 32,767 a spreadsheet cell holds" in reason
         assert 'a quote " opened and never closed' in reason
@@ -367,14 +372,14 @@ def test_a_cell_longer_than_a_spreadsheet_holds_is_refused_and_one_at_the_limit_
 
 
 def test_long_runs_of_spaces_are_read_in_linear_time(tmp_path: Path) -> None:
-    # clean_text's edge regex takes quadratic time on a long run of inner spaces (seconds for 30,000); the
-    # readers never give it such a cell.
+    # An edge-trimming regex takes quadratic time on a long run of inner spaces (seconds for 30,000): neither
+    # the readers nor clean_text use one.
     spaced = "a" + " " * 30_000 + "b"
     lines = "".join(f"{spaced},A1,2024-03,50,,,,{spaced},\n" for _ in range(50))
     (tmp_path / "spaces.csv").write_text(HEADER + lines, encoding="utf-8")
     started = time.perf_counter()
     table = read_table(tmp_path / "spaces.csv")
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < HANG_SECONDS  # quadratic took minutes
     assert len(table.rows) == 50 and table.rows[0].values["remarks"] == spaced
 
 
@@ -446,7 +451,7 @@ def test_a_sheet_that_understates_its_size_is_read_whole(tmp_path: Path) -> None
 )
 def test_json_that_is_no_array_of_flat_rows_is_refused(tmp_path: Path, text: str, expected: str) -> None:
     (tmp_path / "a.json").write_text(text, encoding="utf-8")
-    with bounded(seconds=2, megabytes=50):
+    with bounded(megabytes=50):
         reason = refused(tmp_path / "a.json")
     assert expected in reason
 
@@ -478,13 +483,13 @@ def test_a_zip_bomb_is_refused_before_it_is_unpacked(tmp_path: Path) -> None:
     chunk = b"<row/>" * (1 << 17)
     bomb = with_part(workbook([["x"]]), SHEET, sheet_xml(chunk for _ in range((1 << 30) // len(chunk))))
     (tmp_path / "bomb.xlsx").write_bytes(bomb)
-    with bounded(seconds=1, megabytes=15):  # the archive is read (5 MB), nothing is unpacked
+    with bounded(megabytes=15):  # the archive is read (5 MB), nothing is unpacked
         reason = refused(tmp_path / "bomb.xlsx")
     assert "the workbook unpacks to more than 400 MB" in reason
     # Under the size cap, the ratio gives it away.
     small = with_part(workbook([["x"]]), SHEET, sheet_xml(chunk for _ in range((200 * MB) // len(chunk))))
     (tmp_path / "small_bomb.xlsx").write_bytes(small)
-    with bounded(seconds=1, megabytes=5):
+    with bounded(megabytes=5):
         reason = refused(tmp_path / "small_bomb.xlsx")
     assert f"the workbook's part '{SHEET}' is compressed" in reason and "a 'zip bomb'" in reason
 
@@ -496,7 +501,7 @@ def test_a_workbook_that_understates_what_it_unpacks_to_is_refused(tmp_path: Pat
     lying = understate(honest, SHEET, 500_000)
     assert zipfile.ZipFile(io.BytesIO(lying)).getinfo(SHEET).file_size == 500_000
     (tmp_path / "lying.xlsx").write_bytes(lying)
-    with bounded(seconds=1, megabytes=10):  # no more than the declared 500 KB is ever unpacked
+    with bounded(megabytes=10):  # no more than the declared 500 KB is ever unpacked
         reason = refused(tmp_path / "lying.xlsx")
     assert "not a valid XLSX workbook" in reason
 
@@ -540,7 +545,7 @@ def test_entities_that_expand_without_bound_are_refused(tmp_path: Path) -> None:
     xml = zipfile.ZipFile(io.BytesIO(book)).read(SHEET).replace(b"<t>x</t>", b"<t>&e9;</t>")
     (tmp_path / "laughs.xlsx").write_bytes(with_part(book, SHEET, lambda out: out(doctype + xml)))
     # Expanded, 10^10 characters; expat stops at 100 times the input once past 8 MB (its amplification limit).
-    with bounded(seconds=2, megabytes=150):
+    with bounded(megabytes=150):
         reason = refused(tmp_path / "laughs.xlsx")
     assert "not a valid XLSX workbook" in reason
 

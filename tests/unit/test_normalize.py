@@ -591,4 +591,4 @@ def test_cleaning_a_long_run_of_inner_spaces_takes_linear_time() -> None:
 
     started = time.perf_counter()
     assert clean_text(" a" + " " * 200_000 + "b ") == "a" + " " * 200_000 + "b"
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10  # a hang guard: linear is milliseconds, quadratic hours
