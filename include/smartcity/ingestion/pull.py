@@ -175,17 +175,15 @@ def _register_file(
             )
         elif table.rows:
             frame = pd.DataFrame(
-                [
-                    [
-                        file_id,
-                        row.row_number,
-                        *(row.values.get(c) for c in SUBMISSION_COLUMNS),
-                        row.raw_record,
-                    ]
-                    for row in table.rows
-                ],
-                columns=["file_id", "row_number", *SUBMISSION_COLUMNS, "raw_record"],
-                dtype=object,
+                {
+                    "file_id": file_id,
+                    "row_number": [row.row_number for row in table.rows],
+                    **{
+                        column: pd.Series([row.values.get(column) for row in table.rows], dtype=object)
+                        for column in SUBMISSION_COLUMNS
+                    },
+                    "raw_record": pd.Series([row.raw_record for row in table.rows], dtype=object),
+                }
             )
             con.register("new_rows", frame)
             con.execute("insert into raw.submission_rows by name select * from new_rows")
