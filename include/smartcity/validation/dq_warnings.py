@@ -75,6 +75,8 @@ previous as (
         on
             previous_months.project_code = history.project_code
             and previous_months.report_month = history.report_month
+    -- the few report months needed, as a filter first: a join would hash the whole history
+    where history.report_month in (select distinct report_month from previous_months)
     qualify row_number() over (
         partition by previous_months.file_id, previous_months.row_number
         order by
@@ -128,6 +130,7 @@ last_reports as (
         on
             last_months.project_code = history.project_code
             and last_months.report_month = history.report_month
+    where history.report_month in (select distinct report_month from last_months)
     qualify row_number() over (
         partition by last_months.project_code
         order by

@@ -6,6 +6,7 @@ typed value; the suite turns those into reason codes. Nothing here decides a row
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from typing import Any
@@ -63,7 +64,8 @@ def _per_distinct(raw: pd.Series, convert: Callable[[Any], Any], outputs: int = 
     With `outputs` > 1, `convert` returns that many values and one column comes back for each."""
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
     columns = [np.empty(len(uniques) + 1, dtype=object) for _ in range(outputs)]
-    for position, value in enumerate([*uniques, None]):  # code -1 (a missing value) picks the last entry
+    distinct = [*np.asarray(uniques, dtype=object).tolist(), None]  # code -1 (missing) picks the last
+    for position, value in enumerate(distinct):
         converted = convert(value)
         for column, item in zip(columns, converted if outputs > 1 else (converted,), strict=True):
             column[position] = item
@@ -83,6 +85,10 @@ def _typed_column(
     return {f"{name}_text": texts, value_name or name: values, f"{name}_error": errors}
 
 
+# The same codes come back every month (78,500 projects nationally): remembered across months.
+_code = functools.lru_cache(maxsize=1 << 18)(normalize_code)
+
+
 def _as_float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -96,8 +102,8 @@ def normalise(raw: pd.DataFrame) -> pd.DataFrame:
     if raw.empty:
         typed = _empty(raw.index)
     else:
-        (city_codes,) = _per_distinct(raw["city_code"], normalize_code)
-        (project_codes,) = _per_distinct(raw["project_code"], normalize_code)
+        (city_codes,) = _per_distinct(raw["city_code"], _code)
+        (project_codes,) = _per_distinct(raw["project_code"], _code)
         (statuses,) = _per_distinct(raw["status"], lambda value: _status_text(clean_text(value)))
         columns = {
             "city_code": city_codes,

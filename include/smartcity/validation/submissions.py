@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from smartcity.validation.dq_tables import describe, insert_frame, is_missing, record_run
+from smartcity.validation.dq_tables import describe, insert_frame, record_run
 from smartcity.validation.dq_warnings import flag_warnings
 from smartcity.validation.normalised_rows import (
     RAW_ROWS_OF_MONTH,
@@ -136,16 +136,27 @@ def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
             "progress_pct": accepted["progress_pct"],
             # As text, cast by the insert to DECIMAL(18,2): from Decimal objects DuckDB would infer a
             # narrower DECIMAL from the first values it samples and fail on a larger amount further down.
-            "spend_to_date_thb": [None if is_missing(v) else str(v) for v in accepted["spend_to_date_thb"]],
-            "status": [
-                status_or_default(status, progress)
-                for status, progress in zip(accepted["status"], accepted["progress_pct"], strict=True)
-            ],
+            "spend_to_date_thb": _as_text(accepted["spend_to_date_thb"]),
+            "status": _statuses(accepted),
             "obstacles": accepted["obstacles"],
             "remarks": accepted["remarks"],
             "submitted_at_given": accepted["submitted_at_given"],
         }
     )
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    text = values.astype(object).map(str, na_action="ignore")
+    return text.where(values.notna(), None)
+
+
+def _statuses(accepted: pd.DataFrame) -> pd.Series:
+    """The status as sent; where there is none, the one derived from progress (status_or_default)."""
+    statuses = accepted["status"].astype(object)
+    missing = statuses.isna()
+    if missing.any():
+        statuses[missing] = [status_or_default(None, p) for p in accepted.loc[missing, "progress_pct"]]
+    return statuses
 
 
 def _insert_accepted(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> None:
