@@ -44,6 +44,7 @@ TABLES = [
     "marts.investment_by_dimension_monthly",
     "marts.obstacle_ranking_monthly",
     "marts.city_index_monthly",
+    "marts.index_sensitivity",
     "dq.city_quality_monthly",
 ]
 

@@ -9,7 +9,7 @@ month's bands depend on that month's pillars alone); a full refresh recomputes e
 
 import pandas as pd
 
-from smartcity.index.uncertainty import as_matrix, normalised, rank_bands, weight_draws
+from smartcity.index.uncertainty import PILLARS, normalised, rank_bands, weight_draws
 
 
 def model(dbt, session):
@@ -32,7 +32,7 @@ def model(dbt, session):
     frames = []
     for month, group in pillars.groupby("month", sort=True):
         group = group.sort_values("city_code", kind="stable")
-        nominal, p05, p50, p95 = rank_bands(as_matrix(group.to_dict("records")), weights, draws)
+        nominal, p05, p50, p95 = rank_bands(group[list(PILLARS)].to_numpy(dtype=float), weights, draws)
         frames.append(
             pd.DataFrame(
                 {

@@ -2,24 +2,32 @@
 
 For each month and pillar, the weight is moved down and up by a fixed step (then all weights are
 renormalised) and the ranks are compared with the published ones. The computation is in
-smartcity.index.uncertainty; this model only feeds it.
+smartcity.index.uncertainty; this model only feeds it. Incremental like the rank bands: a run recomputes
+the months from var('rebuild_from') on.
 """
 
 import pandas as pd
 
-from smartcity.index.uncertainty import as_matrix, normalised, sensitivity
+from smartcity.index.uncertainty import PILLARS, normalised, sensitivity
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(
+        materialized="incremental",
+        incremental_strategy="delete+insert",
+        unique_key=["month", "pillar", "weight_change"],
+        on_schema_change="fail",
+    )
     configured = dbt.ref("index_weights").df()
     weights = normalised(dict(zip(configured["pillar"], configured["weight"], strict=True)))
     step = float(dbt.config.get("index_sensitivity_step"))
     pillars = dbt.ref("int_city_index_pillars").df()
+    if dbt.is_incremental:
+        pillars = pillars[pillars["month"] >= pd.Timestamp(dbt.config.get("rebuild_from"))]
     rows = []
     for month, group in pillars.groupby("month", sort=True):
         group = group.sort_values("city_code", kind="stable")
-        for row in sensitivity(as_matrix(group.to_dict("records")), weights, step):
+        for row in sensitivity(group[list(PILLARS)].to_numpy(dtype=float), weights, step):
             rows.append({"month": pd.Timestamp(month).date(), **row})
     columns = [
         "month",

@@ -7,8 +7,6 @@ computed, and one seeded generator draws all weight vectors.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 PILLARS = ("progress", "schedule", "investment", "plan_quality", "reporting", "coverage")
@@ -84,7 +82,3 @@ def sensitivity(pillars: np.ndarray, weights: np.ndarray, step: float) -> list[d
                 }
             )
     return rows
-
-
-def as_matrix(records: Sequence[dict]) -> np.ndarray:
-    return np.array([[float(r[p]) for p in PILLARS] for r in records])
