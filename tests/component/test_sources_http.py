@@ -7,6 +7,7 @@ The server checks the bearer token, pages its answers, and can be told to fail (
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -252,3 +253,16 @@ def test_an_api_that_does_not_answer_fails_after_bounded_retries(api, env, tmp_p
     assert not isinstance(unavailable.value, PermanentError)
     assert "HTTP 503" in str(unavailable.value) and "SMARTCITY_LANDING" in str(unavailable.value)
     assert len(state.requests_for("2024-03", "1")) == sources.HTTP_TRIES
+
+
+def test_the_token_never_reaches_the_logs_or_the_state(api, env, tmp_path, caplog):
+    """Secrets come from the environment or a connection and go only into the Authorization header."""
+    state, base = api
+    env.setenv("SMARTCITY_API_TOKEN", TOKEN)
+    state.faults[(f"{BASE_PATH}/submissions", "2024-03", "1")] = 1  # a retry logs the request it repeats
+    settings = _settings(base, tmp_path)
+    with caplog.at_level(logging.DEBUG):
+        _pull(settings, "run-1")
+    assert caplog.records and not [r for r in caplog.records if TOKEN in r.getMessage()]
+    stored = [p for p in settings.state_dir.rglob("*") if p.is_file()]
+    assert stored and not [p for p in stored if TOKEN.encode() in p.read_bytes()]
