@@ -1,7 +1,9 @@
 """`smartcity`: the command behind `make run`.
 
 It decides which months need processing, runs the Airflow DAG for them, and prints the summary.
-User mistakes (a bad setting, a missing landing area) end with a message and exit code 2, not a traceback.
+User mistakes (a bad setting, a missing landing area) end with a message and exit code 2, not a traceback;
+faults of the storage (a full disk, a read-only folder, a damaged state or warehouse file) end with exit
+code 1 and a sentence naming the path and what to do.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import sys
 from datetime import UTC, datetime
 
 from smartcity.airflow_runner import airflow_env, ensure_metadata_db, failure_reason, run_dag
-from smartcity.config import ConfigError, load_settings
+from smartcity.config import ConfigError, Settings, load_settings
 from smartcity.errors import PipelineError
 from smartcity.pipeline import plan_run
+from smartcity.publication.publish import published_warehouse_problem
 from smartcity.summary import format_headline, read_headline
 
 
@@ -37,8 +40,14 @@ def command_run(_: argparse.Namespace) -> int:
             f"==> {len(plan.months)} month(s) to process through the Airflow DAG, up to {plan.target_month}: "
             f"{', '.join(plan.months)}"
         )
-    else:
+    elif plan.rebuild:
         _say("==> No new month, but the registry or the pipeline's models changed: rebuilding the warehouse")
+    if plan.republish:
+        problem = published_warehouse_problem(settings.warehouse)
+        _say(
+            f"==> The published warehouse {settings.warehouse} cannot be read ({problem}): "
+            "publishing it again from the pipeline's state"
+        )
     env = airflow_env(settings)
     ensure_metadata_db(env, echo=_say)
     log_file = settings.state_dir / "logs" / f"dag-run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
@@ -46,7 +55,7 @@ def command_run(_: argparse.Namespace) -> int:
     exit_code = run_dag(env, plan.target_month, log_file, echo=_say)
     after = plan_run(settings, run_id="make-run-check", requested_month=_first_of(plan.target_month))
     # A month still pending means a task failed (the fingerprint is not checked: files may change meanwhile).
-    if exit_code != 0 or after.months:
+    if exit_code != 0 or after.months or after.republish:
         reason = failure_reason(log_file)
         _say(
             "The DAG run failed; the previous warehouse, if any, is unchanged.\n"
@@ -67,8 +76,20 @@ def command_summary(_: argparse.Namespace) -> int:
     if not settings.warehouse.exists():
         _say(f"No warehouse at {settings.warehouse} yet: run `make run` first.")
         return 1
+    _require_readable_warehouse(settings)
     _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
     return 0
+
+
+def _require_readable_warehouse(settings: Settings) -> None:
+    """A damaged published file gets a sentence, not DuckDB's traceback: `smartcity run` publishes it
+    again from the pipeline's state (see plan_run)."""
+    problem = published_warehouse_problem(settings.warehouse)
+    if problem is not None and settings.warehouse.exists():
+        raise PipelineError(
+            f"the published warehouse {settings.warehouse} cannot be read ({problem}): run `smartcity run` "
+            "(make run) to publish it again from the pipeline's state"
+        )
 
 
 def command_report(args: argparse.Namespace) -> int:
@@ -76,6 +97,7 @@ def command_report(args: argparse.Namespace) -> int:
     from smartcity.reporting.report import build_report
 
     settings = load_settings()
+    _require_readable_warehouse(settings)
     path = build_report(settings, parse_month_setting(args.month, "--month") if args.month else None)
     _say(f"Monthly report: {path}")
     return 0

@@ -6,21 +6,32 @@ did. None of them imports Airflow, so they are tested without it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from typing import ParamSpec, TypeVar
 
 import duckdb
 
 from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings
+from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
+from smartcity.failpoints import failpoint
 from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import REGISTRY_FILES, open_landing
-from smartcity.publication.publish import PublishError, publish
+from smartcity.publication.publish import (
+    PublishError,
+    PublishStorageError,
+    publish,
+    published_warehouse_problem,
+)
 from smartcity.readers import ReadLimits
-from smartcity.state import connect, ensure_state
+from smartcity.state import StateError, connect, discard_damaged_gx_files, ensure_state, verify_state
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +46,13 @@ class RunPlan:
     # when it changed since the last publication, the marts are rebuilt even with no new month.
     fingerprint: str = ""
     rebuild: bool = False
+    # The published warehouse is missing or damaged although the state records a publication: publish the
+    # state's figures again, even with nothing new (publication never reads the previous file).
+    republish: bool = False
 
     @property
     def has_work(self) -> bool:
-        return bool(self.months) or self.rebuild
+        return bool(self.months) or self.rebuild or self.republish
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -50,6 +64,51 @@ class RunPlan:
     @property
     def month_dates(self) -> list[date]:
         return [_month(m) for m in self.months]
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _storage_faults_explained(step: Callable[P, R]) -> Callable[P, R]:
+    """A full disk or a read-only folder met anywhere in a step (received copies, GX results, reports) ends
+    it with a StorageError naming the file and what to do: a message, not a traceback."""
+
+    @functools.wraps(step)
+    def explained(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return step(*args, **kwargs)
+        except PipelineError:
+            raise  # already says what to do
+        except Exception as error:
+            where = _path_in(error) or "a file of the pipeline"
+            advice = storage_advice(error, where)
+            if advice is None:
+                raise
+            step_name = step.__name__.removeprefix("run_")
+            raise StorageError(
+                f"the {step_name} step could not write {where} ({first_line(error)}): {advice}, and run "
+                "again; what was received and published so far is kept"
+            ) from error
+
+    return explained
+
+
+def _path_in(error: BaseException) -> str | None:
+    """The file an error is about: an OSError's filename (the target, of a copy or a rename), or the first
+    quoted path in DuckDB's message."""
+    if isinstance(error, OSError) and (error.filename2 or error.filename):
+        return str(error.filename2 or error.filename)
+    match = re.search(r'"(/[^"]+)"', str(error))
+    return match.group(1) if match else None
+
+
+def _suite_runner(settings: Settings, defer_docs: bool = False):
+    """A GX runner on the state folder, after throwing away what a killed run left half-written there."""
+    from smartcity.validation.suites import SuiteRunner
+
+    discard_damaged_gx_files(settings.state_dir)
+    return SuiteRunner(settings.state_dir, defer_docs=defer_docs)
 
 
 def _month(value: str) -> date:
@@ -69,15 +128,20 @@ def _has_new_files(con, landing, month: date) -> bool:
     )
 
 
+INDEX_CODE_DIR = DBT_PROJECT_DIR.parent / "include" / "smartcity" / "index"
+_FINGERPRINTED = {".sql", ".py", ".yml", ".csv", ".json"}
+
+
 def build_fingerprint(landing, settings: Settings) -> str:
     """A checksum of everything besides submissions that the published figures depend on."""
     digest = hashlib.sha256(json.dumps(settings.index_weights, sort_keys=True).encode())
     inputs = [f.local_path for name in REGISTRY_FILES if (f := landing.registry_file(name))]
-    for folder in (DBT_PROJECT_DIR, EXPECTATIONS_DIR):
+    # dbt's Python models call the index computations, so those count as the models themselves.
+    for folder in (DBT_PROJECT_DIR, EXPECTATIONS_DIR, INDEX_CODE_DIR):
         inputs += sorted(
             p
             for p in folder.rglob("*")
-            if p.is_file() and p.suffix in {".sql", ".yml", ".csv", ".json"} and "target" not in p.parts
+            if p.is_file() and p.suffix in _FINGERPRINTED and "target" not in p.parts
         )
     for path in inputs:
         digest.update(path.name.encode())
@@ -85,6 +149,7 @@ def build_fingerprint(landing, settings: Settings) -> str:
     return digest.hexdigest()
 
 
+@_storage_faults_explained
 def plan_run(settings: Settings, run_id: str, requested_month: date | None = None) -> RunPlan:
     """Which landing months this run must process: every month up to the target not yet processed,
     or holding a file not received before (a late or corrected file in an old month)."""
@@ -93,6 +158,7 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
     target = requested_month or settings.month or (available[-1] if available else None)
     if target is None:
         raise ConfigError(f"the landing area {landing.description} has no submissions/<YYYY-MM>/ folder yet")
+    verify_state(settings.pipeline_db)
     ensure_state(settings)
     with connect(settings.pipeline_db) as con:
         processed = {row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()}
@@ -104,6 +170,10 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
         ).fetchone()
     fingerprint = build_fingerprint(landing, settings)
     last = max([target, *processed]) if processed else target
+    # Decision: a published warehouse that is missing or damaged is published again from the state (the
+    # build database is the source of truth; the published file is only its snapshot), rather than left for
+    # BI tools to fail on until a new month arrives.
+    unreadable = published_warehouse_problem(settings.warehouse) if published is not None else None
     plan = RunPlan(
         run_id=run_id,
         target_month=target.strftime("%Y-%m"),
@@ -111,7 +181,15 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
         report_month=last.strftime("%Y-%m"),
         fingerprint=fingerprint,
         rebuild=bool(processed) and (published is None or published[0] != fingerprint),
+        republish=unreadable is not None,
     )
+    if unreadable is not None:
+        log.warning(
+            "plan: the published warehouse %s cannot be read (%s): publishing it again from the pipeline's "
+            "state",
+            settings.warehouse,
+            unreadable,
+        )
     if plan.rebuild and not pending:
         log.info(
             "plan: no new month, but the registry or the pipeline's models changed: rebuilding the marts"
@@ -128,9 +206,9 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
     return plan
 
 
+@_storage_faults_explained
 def run_pull(settings: Settings, plan: RunPlan) -> dict:
     from smartcity.validation.critical import check_registry
-    from smartcity.validation.suites import SuiteRunner
 
     landing = open_landing(settings.landing, settings.state_dir / "incoming")
     ensure_state(settings)
@@ -138,7 +216,7 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
     with connect(settings.pipeline_db) as con:
         load_registry(con, landing)
         # The critical registry suite, before any month is pulled: a failure stops the run here.
-        check_registry(con, SuiteRunner(settings.state_dir), plan.run_id, _month(plan.report_month))
+        check_registry(con, _suite_runner(settings), plan.run_id, _month(plan.report_month))
         for position, month in enumerate(plan.month_dates, start=1):
             result = pull_month(
                 con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
@@ -147,18 +225,19 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
             totals["rows_new"] += result.rows_new
             totals["files_unreadable"] += result.files_unreadable
             log.info("pull progress: %d/%d months", position, len(plan.months))
+    failpoint("pull.done")
     return totals
 
 
+@_storage_faults_explained
 def run_validate(settings: Settings, plan: RunPlan) -> dict:
     totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0, "warnings": 0}
     if not plan.months:
         return totals
     from smartcity.reporting.rejections import write_rejection_reports
     from smartcity.validation.submissions import validate_month
-    from smartcity.validation.suites import SuiteRunner
 
-    runner = SuiteRunner(settings.state_dir, defer_docs=True)
+    runner = _suite_runner(settings, defer_docs=True)
     with connect(settings.pipeline_db) as con:
         for position, month in enumerate(plan.month_dates, start=1):
             outcome = validate_month(con, runner, month, plan.run_id)
@@ -168,6 +247,7 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
             totals["rows_quarantined"] += outcome.rows_quarantined
             totals["warnings"] += outcome.warnings.total()
             log.info("validate progress: %d/%d months", position, len(plan.months))
+            failpoint("validate.month_done")
     runner.build_docs()
     log.info("Data Docs: %s", runner.docs_index())
     return totals
@@ -187,6 +267,7 @@ def earliest_month_changed(settings: Settings, plan: RunPlan) -> date | None:
     return min([*plan.month_dates, *([earliest_report] if earliest_report else [])])
 
 
+@_storage_faults_explained
 def run_transform(settings: Settings, plan: RunPlan) -> None:
     from smartcity.transformation.dbt import dbt_build, dbt_docs
 
@@ -199,13 +280,16 @@ def run_transform(settings: Settings, plan: RunPlan) -> None:
     dbt_docs(settings, _month(plan.report_month))
 
 
+@_storage_faults_explained
 def run_publish(settings: Settings, plan: RunPlan) -> str:
     # The critical marts suite gates publication here, at the start of publish rather than at the end of
     # transform: it checks the build database as it is when it is copied, whatever happened to it after
     # dbt built it (a retried or cleared task, a manual dbt run), and a failure stops exactly the step
     # that would have published. dbt's own tests already ran in transform.
     _check_marts(settings, plan)
+    failpoint("publish.start")
     path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
+    failpoint("publish.before_record")
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:
         con.begin()
@@ -223,12 +307,15 @@ def run_publish(settings: Settings, plan: RunPlan) -> str:
 
 def _check_marts(settings: Settings, plan: RunPlan) -> None:
     from smartcity.validation.critical import check_marts
-    from smartcity.validation.suites import SuiteRunner
 
-    runner = SuiteRunner(settings.state_dir)
+    runner = _suite_runner(settings)
     try:
         with connect(settings.pipeline_db) as con:
             check_marts(con, runner, plan.run_id, _month(plan.report_month))
+    except StateError as error:  # damaged, full or read-only: say so, permanently
+        raise PublishStorageError(
+            f"could not publish {settings.warehouse}: {error}; the previous warehouse is unchanged"
+        ) from error
     except duckdb.Error as error:
         raise PublishError(
             f"could not publish {settings.warehouse}: the marts in {settings.pipeline_db} cannot be read "

@@ -7,6 +7,8 @@ read the published snapshot instead.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +16,9 @@ from pathlib import Path
 import duckdb
 
 from smartcity.config import Settings
+from smartcity.errors import StorageError, first_line, storage_advice
+
+log = logging.getLogger(__name__)
 
 SCHEMA_SQL = """
 create schema if not exists pipeline;
@@ -152,20 +157,125 @@ create table if not exists dq.rejected_files (
 """
 
 
+class StateError(StorageError):
+    """The build database cannot be opened, read or written; the message names it and what to do."""
+
+
+# How DuckDB reports a file that is not (or no longer) a whole database: garbage or a zero-length file,
+# a truncated one, a block whose checksum does not match.
+_DAMAGED = ("not a valid duckdb database file", "could not read enough bytes", "corrupt database file")
+
+
+def explain_state_error(db_path: Path, error: BaseException, opening: bool = False) -> StateError | None:
+    """A StateError saying what to do when `error` is the build database's fault; None otherwise. Once the
+    file is open, a storage fault counts only when DuckDB names the file (it may be writing another one)."""
+    text, detail = str(error), first_line(error)
+    if any(marker in text.lower() for marker in _DAMAGED):
+        # Never replaced or repaired here: it holds the register of everything received and published.
+        return StateError(
+            f"the pipeline's state database {db_path} is damaged ({detail}); it was left as it is: restore "
+            "it from a backup, or move it (and any .wal beside it) aside to rebuild the state from the "
+            "landing area, which processes every month again and restarts the history of restatements"
+        )
+    advice = storage_advice(error, db_path.parent)
+    if advice and (opening or str(db_path) in text):
+        return StateError(
+            f"cannot write the pipeline's state database {db_path} ({detail}): {advice}, or point "
+            "SMARTCITY_WAREHOUSE elsewhere, and run again; what was received and published so far is kept"
+        )
+    return None
+
+
 def ensure_state(settings: Settings) -> None:
     """Create the state folder and the build database's tables (idempotent)."""
-    settings.received_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.received_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        advice = storage_advice(error, settings.state_dir.parent)
+        if advice is None:
+            raise
+        raise StateError(
+            f"cannot create the pipeline's state folder {settings.state_dir} ({error.strerror}): {advice}, "
+            "or point SMARTCITY_WAREHOUSE elsewhere, and run again"
+        ) from error
     with connect(settings.pipeline_db) as con:
         con.execute(SCHEMA_SQL)
 
 
+def _explained(db_path: Path, error: BaseException, opening: bool = False) -> BaseException:
+    if isinstance(error, duckdb.Error | OSError):
+        return explain_state_error(db_path, error, opening) or error
+    return error
+
+
 @contextmanager
 def connect(db_path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = duckdb.connect(str(db_path), read_only=read_only)
+    """A connection to a DuckDB file. A damaged, unwritable or full build database (found on opening it or
+    by any statement in the block) raises a StateError naming it and what to do, not a bare DuckDB error."""
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only)
+    except (duckdb.Error, OSError) as error:
+        explained = _explained(db_path, error, opening=True)
+        if explained is error:
+            raise
+        raise explained from error
     try:
         yield con
-    finally:
-        con.close()
+    except BaseException as error:
+        try:
+            con.close()
+        except duckdb.Error:
+            pass  # the first error is the one to report
+        explained = _explained(db_path, error)
+        if explained is error:
+            raise
+        raise explained from error
+    try:
+        con.close()  # may checkpoint, i.e. write
+    except duckdb.Error as error:
+        explained = _explained(db_path, error)
+        if explained is error:
+            raise
+        raise explained from error
+
+
+def verify_state(db_path: Path) -> None:
+    """Read every table of the build database through, so that a damaged file stops the run before anything
+    is written to it (DuckDB finds a damaged block only when it reads it). A StateError says what to do."""
+    if not db_path.exists():
+        return
+    with connect(db_path, read_only=True) as con:
+        for schema, table in con.execute("select schema_name, table_name from duckdb_tables()").fetchall():
+            # Names come from the file's own catalog; hashing each whole row reads every column.
+            con.execute(f'select bit_xor(hash(t)) from "{schema}"."{table}" as t').fetchall()  # noqa: S608
+
+
+# Great Expectations keeps its config and definitions in the state folder (gx/) and rewrites them in place
+# whenever the pipeline validates. A run killed during such a rewrite leaves a cut file, and every later run
+# then fails inside GX. All of them are derived: the pipeline rebuilds them from the suites in git each time
+# (validation/suites.py), so a cut one is thrown away. Results and Data Docs (gx/uncommitted) are kept.
+GX_DEFINITION_STORES = ("checkpoints", "expectations", "validation_definitions")
+
+
+def discard_damaged_gx_files(state_dir: Path) -> list[Path]:
+    """Remove GX's config (a cut YAML may still parse, so it is always written afresh, with the variables file
+    GX writes beside it) and any definition a killed run cut off; returns the definitions removed."""
+    gx = state_dir / "gx"
+    (gx / "great_expectations.yml").unlink(missing_ok=True)
+    (gx / "uncommitted" / "config_variables.yml").unlink(missing_ok=True)  # only GX's instance id
+    damaged = []
+    for store in GX_DEFINITION_STORES:
+        for path in sorted((gx / store).glob("*.json")):
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except (ValueError, UnicodeDecodeError):
+                damaged.append(path)
+    for path in damaged:
+        log.warning(
+            "%s was cut off (a run was killed while writing it): removed, it is rebuilt from git", path
+        )
+        path.unlink()
+    return damaged
 
 
 def processed_months(settings: Settings) -> set:

@@ -147,3 +147,11 @@ def test_no_partial_file_is_left_behind(published):
         "warehouse.duckdb.state",
         "warehouse_parquet",
     ]
+
+
+def test_the_published_file_has_no_write_permission(published):
+    """Read-only by construction: a BI tool that forgets read_only=True cannot take it for writing."""
+    import stat
+
+    mode = stat.S_IMODE(published["settings"].warehouse.stat().st_mode)
+    assert mode & 0o222 == 0 and mode & 0o444 == 0o444

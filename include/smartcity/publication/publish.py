@@ -26,9 +26,11 @@ from pathlib import Path
 import duckdb
 
 from smartcity.config import Settings
-from smartcity.errors import PipelineError
+from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
+from smartcity.failpoints import failpoint
 
 log = logging.getLogger(__name__)
+_READ_ONLY = 0o444
 
 # What BI tools see: the marts, the data-quality tables and the history of published figures.
 # Raw rows, staging and intermediate models stay private to the build database.
@@ -39,6 +41,39 @@ PARQUET_SCHEMAS = ("marts", "dq")
 
 class PublishError(PipelineError):
     """The warehouse could not be written; the previous one is still in place."""
+
+
+class PublishStorageError(PublishError, StorageError):
+    """The warehouse's folder is full or not writable: retrying will not help until someone fixes it."""
+
+
+def _publish_error(error: BaseException, failed: str, kept: str, where: Path) -> PublishError:
+    """`<failed> (<error>): <what to do>; <kept>` for a storage fault, else `<failed>: <error>; <kept>`."""
+    advice = storage_advice(error, where)
+    if advice is None:
+        return PublishError(f"{failed}: {error}; {kept}")
+    return PublishStorageError(f"{failed} ({first_line(error)}): {advice}, and run again; {kept}")
+
+
+def published_warehouse_problem(warehouse: Path) -> str | None:
+    """Why the published warehouse cannot be read as a whole (missing, garbage, truncated, a damaged block),
+    or None when it can. Every table is read through, as DuckDB finds a damaged block only when it reads it;
+    the published tables are aggregates, so this is quick."""
+    if not warehouse.exists():
+        return "it does not exist"
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+        try:
+            con.execute("select run_id from meta.publication").fetchall()
+            tables = con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+            for schema, table in tables:
+                # Names come from the file's own catalog; hashing each whole row reads every column.
+                con.execute(f'select bit_xor(hash(t)) from "{schema}"."{table}" as t').fetchall()  # noqa: S608
+        finally:
+            con.close()
+    except duckdb.Error as error:
+        return first_line(error)
+    return None
 
 
 def _quoted_path(path: Path) -> str:
@@ -113,10 +148,13 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
     warehouse = settings.warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     partial = warehouse.with_name(f".{warehouse.name}.partial")
+    # DuckDB's write-ahead log beside the snapshot: left behind when a run dies or the disk fills up mid-copy.
+    partial_wal = partial.with_name(partial.name + ".wal")
     parquet = parquet_dir(warehouse)
     parquet_partial = parquet.with_name(f".{parquet.name}.partial")
     try:
         partial.unlink(missing_ok=True)
+        partial_wal.unlink(missing_ok=True)
         shutil.rmtree(parquet_partial, ignore_errors=True)
         con = duckdb.connect(str(partial))
         try:
@@ -149,21 +187,35 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
             exported = _export_parquet(con, tables, parquet_partial)
         finally:
             con.close()
+        # Read-only by construction: no write bit for anyone. A BI tool that forgets DuckDB's read_only flag
+        # gets an error instead of a write lock (or a change) on the published figures; publication itself
+        # never writes this file again, it replaces it.
+        os.chmod(partial, _READ_ONLY)
+        failpoint("publish.after_copy")
         os.replace(partial, warehouse)
+        failpoint("publish.after_replace")
     except (OSError, duckdb.Error) as error:
-        partial.unlink(missing_ok=True)
+        for leftover in (partial, partial_wal):
+            try:
+                leftover.unlink(missing_ok=True)
+            except OSError:
+                pass  # e.g. a read-only folder: the next run removes it, and the error below says why
         shutil.rmtree(parquet_partial, ignore_errors=True)
-        raise PublishError(
-            f"could not publish {warehouse}: {error}; "
-            "the previous warehouse is unchanged, and so is its Parquet copy"
+        raise _publish_error(
+            error,
+            f"could not publish {warehouse}",
+            "the previous warehouse is unchanged, and so is its Parquet copy",
+            warehouse.parent,
         ) from error
     try:
         _swap_in_folder(parquet_partial, parquet)
     except OSError as error:
         shutil.rmtree(parquet_partial, ignore_errors=True)
-        raise PublishError(
-            f"published {warehouse}, but could not swap in its Parquet copy {parquet}: {error}; "
-            "the previous Parquet files are unchanged"
+        raise _publish_error(
+            error,
+            f"published {warehouse}, but could not swap in its Parquet copy {parquet}",
+            "the previous Parquet files are unchanged",
+            parquet.parent,
         ) from error
     log.info("published %d tables to %s and %d as Parquet to %s", len(tables), warehouse, exported, parquet)
     return warehouse

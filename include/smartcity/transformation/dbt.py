@@ -15,13 +15,30 @@ from datetime import date
 from pathlib import Path
 
 from smartcity.config import DBT_PROJECT_DIR, Settings
-from smartcity.errors import PermanentError
+from smartcity.errors import PermanentError, StorageError, storage_advice
+from smartcity.failpoints import armed, failpoint
 
 log = logging.getLogger(__name__)
 
 
 class TransformError(PermanentError):
     """dbt reported failing models or tests; nothing is published."""
+
+
+class TransformStorageError(TransformError, StorageError):
+    """dbt could not write the build database or its files: a full disk, a read-only folder."""
+
+
+def _storage_fault(settings: Settings, command: str, problems: list[str]) -> TransformStorageError | None:
+    """A TransformStorageError when what dbt reported is a full disk or a read-only folder, else None."""
+    for problem in problems:
+        advice = storage_advice(Exception(problem), settings.state_dir)
+        if advice is not None:
+            return TransformStorageError(
+                f"dbt {command} could not write in {settings.state_dir} ({problem.splitlines()[0][:300]}): "
+                f"{advice}, and run again; nothing was published"
+            )
+    return None
 
 
 def dbt_vars(settings: Settings, report_month: date, rebuild_from: date | None = None) -> dict:
@@ -56,9 +73,14 @@ def _invoke(
         json.dumps(dbt_vars(settings, report_month, rebuild_from)),
     ]
     log.info("dbt %s", " ".join(args))
-    result = dbtRunner().invoke(args)
+    # The testing hook that kills a build half-way (failpoints.py); no callback at all otherwise.
+    callbacks = [_model_built_failpoint] if armed("transform.") else []
+    result = dbtRunner(callbacks=callbacks).invoke(args)
     if result.exception is not None:
-        raise TransformError(f"dbt {command[0]} could not run: {result.exception}") from result.exception
+        fault = _storage_fault(settings, command[0], [str(result.exception)])
+        raise fault or TransformError(
+            f"dbt {command[0]} could not run: {result.exception}"
+        ) from result.exception
     # `build` returns run results per node; `docs generate` returns a catalog (no per-node results).
     nodes = list(getattr(result.result, "results", None) or [])
     if not result.success:
@@ -67,11 +89,19 @@ def _invoke(
             for r in nodes
             if str(r.status) in ("error", "fail")
         ]
+        fault = _storage_fault(settings, command[0], failed)
+        if fault is not None:
+            raise fault
         raise TransformError(
             f"dbt {command[0]} failed, nothing was published:\n  - "
             + "\n  - ".join(failed or ["(see the dbt logs in the state folder)"])
         )
     return nodes
+
+
+def _model_built_failpoint(event) -> None:
+    if event.info.name == "NodeFinished" and event.data.node_info.resource_type == "model":
+        failpoint("transform.model_built")
 
 
 def dbt_build(
