@@ -1,0 +1,39 @@
+"""Reading the pipeline's reason for a failed run out of an Airflow log."""
+
+from __future__ import annotations
+
+from smartcity.airflow_runner import failure_reason
+
+
+def test_the_reason_is_the_last_failure_without_the_loggers_suffix(tmp_path):
+    log = tmp_path / "run.log"
+    log.write_text(
+        "2026-11-27T06:00:00 [info     ] Task started [airflow.task] loc=taskinstance.py:10\n"
+        "smartcity.errors.PermanentError: the first failure\n"
+        "2026-11-27T06:00:05 [warning  ] failure alert: no alert channel is configured; "
+        "smartcity.publication.publish.PublishStorageError: could not publish /w.duckdb (No space left on "
+        "device): free space on the disk that holds /w, and run again [smartcity.alerts] loc=alerts.py:161\n",
+        encoding="utf-8",
+    )
+    assert failure_reason(log) == (
+        "could not publish /w.duckdb (No space left on device): free space on the disk that holds /w, "
+        "and run again"
+    )
+
+
+def test_continuation_lines_of_a_reason_are_kept_and_no_failure_gives_none(tmp_path):
+    log = tmp_path / "run.log"
+    log.write_text(
+        "smartcity.validation.critical.CriticalCheckError: the registry breaks 2 rules:\n"
+        "  - city_code AAA appears twice\n"
+        "  - province_code XX is not TH-nn\n"
+        "done\n",
+        encoding="utf-8",
+    )
+    assert failure_reason(log).splitlines() == [
+        "the registry breaks 2 rules:",
+        "  - city_code AAA appears twice",
+        "  - province_code XX is not TH-nn",
+    ]
+    log.write_text("all fine\n", encoding="utf-8")
+    assert failure_reason(log) is None
