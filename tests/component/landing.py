@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
 
 from smartcity.config import Settings, load_settings
 from smartcity.normalize import SUBMISSION_COLUMNS
+from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
 
 CITIES = """\
 city_code,name_th,name_en,province_code,operator_name,operator_type,city_type,peer_group,status,status_since
@@ -62,3 +64,11 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def run_steps(settings: Settings, run_id: str, month: date | None = None) -> RunPlan:
+    """A whole run through the four steps, without Airflow."""
+    plan = plan_run(settings, run_id, requested_month=month)
+    for step in (run_pull, run_validate, run_transform, run_publish):
+        step(settings, plan)
+    return plan

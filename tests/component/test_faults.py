@@ -32,7 +32,7 @@ import pytest
 from smartcity.config import Settings
 from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
 from smartcity.publication.publish import parquet_dir
-from tests.component.landing import HEADER, make_landing, query, settings_for
+from tests.component.landing import HEADER, make_landing, query, run_steps, settings_for
 
 SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
 
@@ -121,13 +121,6 @@ class Lab:
     saved: Path  # a copy of the warehouse folder as run `base` left it
     transformed: Path  # and as run `killed` left it when only its publish step was left to do
     clean: dict
-
-
-def run_steps(settings: Settings, run_id: str, month: date | None = None) -> RunPlan:
-    plan = plan_run(settings, run_id, requested_month=month)
-    for step in (run_pull, run_validate, run_transform, run_publish):
-        step(settings, plan)
-    return plan
 
 
 def published_tables(warehouse: Path) -> dict[str, list[tuple]]:

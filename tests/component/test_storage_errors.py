@@ -34,7 +34,7 @@ from smartcity.errors import StorageError
 from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
 from smartcity.publication.publish import PublishStorageError, parquet_dir, published_warehouse_problem
 from smartcity.state import StateError
-from tests.component.landing import HEADER, make_landing, query, settings_for, snapshot
+from tests.component.landing import HEADER, make_landing, query, run_steps, settings_for, snapshot
 
 SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
 MIB = 1024 * 1024
@@ -69,13 +69,6 @@ class Lab:
     plan: RunPlan  # run `pending`'s plan
     previous_marts: dict  # the marts as run `base` published them
     marts_with_march: dict  # the marts once 2024-03 is published
-
-
-def run_steps(settings: Settings, run_id: str, month: date | None = None) -> RunPlan:
-    plan = plan_run(settings, run_id, requested_month=month)
-    for step in (run_pull, run_validate, run_transform, run_publish):
-        step(settings, plan)
-    return plan
 
 
 def marts(warehouse: Path) -> dict[str, list[tuple]]:
