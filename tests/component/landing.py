@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import date
 from pathlib import Path
 
@@ -45,7 +47,27 @@ def make_landing(
                 (folder / name).write_bytes(content)
             else:
                 (folder / name).write_text(content, encoding="utf-8")
+    settled(root)
     return root
+
+
+def settled(root: Path, seconds: float = 60.0) -> None:
+    """Date every file under root `seconds` back, as files that arrived a while ago: the pull takes a file
+    written within the last two seconds only after waiting to see that it is complete (sources/local.py)."""
+    then = time.time() - seconds
+    for path in root.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (then, then))
+
+
+def pull_counts(files_new: int, rows_new: int, files_unreadable: int, files_not_taken: int = 0) -> dict:
+    """What the pull step reports."""
+    return {
+        "files_new": files_new,
+        "rows_new": rows_new,
+        "files_unreadable": files_unreadable,
+        "files_not_taken": files_not_taken,
+    }
 
 
 def settings_for(landing: Path, warehouse: Path) -> Settings:

@@ -20,10 +20,9 @@ import pytest
 
 from smartcity.config import ConfigError, load_settings
 from smartcity.errors import PermanentError
-from smartcity.ingestion import sources
-from smartcity.ingestion.sources import LandingUnavailable, open_landing
+from smartcity.ingestion.sources import LandingUnavailable, http_api, open_landing
 from smartcity.pipeline import plan_run, run_pull
-from tests.component.landing import CITIES, PROJECTS, query
+from tests.component.landing import CITIES, PROJECTS, pull_counts, query
 
 TOKEN = "token-of-the-test-api-7f3a"
 BASE_PATH = "/api/v1"
@@ -162,7 +161,7 @@ def test_pages_are_followed_5xx_are_retried_and_each_file_is_ingested_once(api, 
     state.faults[(f"{BASE_PATH}/submissions", "2024-03", "2")] = 2  # 503 twice, then the page
     settings = _settings(base, tmp_path)
 
-    assert _pull(settings, "run-1") == {"files_new": 4, "rows_new": 4, "files_unreadable": 1}
+    assert _pull(settings, "run-1") == pull_counts(4, 4, 1)
     # Page 2 of March: two 503s, then the answer, after waiting 0.5 s then 1 s (exponential backoff).
     tries = state.requests_for("2024-03", "2")
     assert [r.status for r in tries] == [503, 503, 200]
@@ -188,10 +187,10 @@ def test_pages_are_followed_5xx_are_retried_and_each_file_is_ingested_once(api, 
         ("submissions/2024-03/scanned form.csv.json",)
     ]
 
-    assert _pull(settings, "run-2") == {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
+    assert _pull(settings, "run-2") == pull_counts(0, 0, 0)
 
     state.months["2024-03"][0] = {"name": "city_a", "rows": [{**A_MAR[0], "progress_pct": 55}, A_MAR[1]]}
-    assert _pull(settings, "run-3") == {"files_new": 1, "rows_new": 2, "files_unreadable": 0}
+    assert _pull(settings, "run-3") == pull_counts(1, 2, 0)
     assert query(
         settings.pipeline_db,
         "select r.progress_pct from raw.submission_rows r join raw.received_files f using (file_id) "
@@ -237,7 +236,7 @@ def test_the_token_comes_from_the_airflow_connection(api, env, tmp_path):
 def test_an_api_that_does_not_answer_fails_after_bounded_retries(api, env, tmp_path):
     state, base = api
     env.setenv("SMARTCITY_API_TOKEN", TOKEN)
-    env.setattr(sources, "HTTP_BACKOFF", 0.01)  # the same policy, shorter waits
+    env.setattr(http_api, "HTTP_BACKOFF", 0.01)  # the same policy, shorter waits
 
     # Nothing listening: at opening, a configuration error naming the setting.
     with pytest.raises(ConfigError, match="SMARTCITY_LANDING=http://127.0.0.1:9/api.*5 times"):
@@ -252,7 +251,7 @@ def test_an_api_that_does_not_answer_fails_after_bounded_retries(api, env, tmp_p
         area.submission_files(area.submission_months()[-1])
     assert not isinstance(unavailable.value, PermanentError)
     assert "HTTP 503" in str(unavailable.value) and "SMARTCITY_LANDING" in str(unavailable.value)
-    assert len(state.requests_for("2024-03", "1")) == sources.HTTP_TRIES
+    assert len(state.requests_for("2024-03", "1")) == http_api.HTTP_TRIES
 
 
 def test_the_token_never_reaches_the_logs_or_the_state(api, env, tmp_path, caplog):

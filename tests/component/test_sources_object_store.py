@@ -21,10 +21,9 @@ import pytest
 
 from smartcity.config import ConfigError, load_settings
 from smartcity.errors import PermanentError
-from smartcity.ingestion import sources
-from smartcity.ingestion.sources import open_landing
+from smartcity.ingestion.sources import object_store, open_landing
 from smartcity.pipeline import plan_run, run_pull
-from tests.component.landing import HEADER, make_landing, query, snapshot
+from tests.component.landing import HEADER, make_landing, pull_counts, query, snapshot
 
 CITY_A = (
     HEADER
@@ -136,7 +135,7 @@ def test_an_s3_landing_area_is_pulled_exactly_once_and_a_changed_object_is_a_new
     settings = _settings(f"s3://{bucket}/smartcity/landing/", tmp_path)
     before = _objects(s3_env, bucket)
 
-    assert _pull(settings, "run-1") == {"files_new": 3, "rows_new": 5, "files_unreadable": 0}
+    assert _pull(settings, "run-1") == pull_counts(3, 5, 0)
     # The same relative paths as a folder landing area, so the register reads the same whatever the source.
     assert query(settings.pipeline_db, "select landing_path from raw.received_files order by 1") == [
         ("submissions/2024-02/city_a.csv",),
@@ -153,13 +152,13 @@ def test_an_s3_landing_area_is_pulled_exactly_once_and_a_changed_object_is_a_new
     ):
         assert Path(stored).read_bytes() == expected[landing_path]
 
-    assert _pull(settings, "run-2") == {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
+    assert _pull(settings, "run-2") == pull_counts(0, 0, 0)
 
     changed = CITY_A.replace("AAA,A2,2024-03,10,", "AAA,A2,2024-03,15,").encode()
     _client(s3_env).put_object(
         Bucket=bucket, Key="smartcity/landing/submissions/2024-03/city_a.csv", Body=changed
     )
-    assert _pull(settings, "run-3") == {"files_new": 1, "rows_new": 2, "files_unreadable": 0}
+    assert _pull(settings, "run-3") == pull_counts(1, 2, 0)
     assert query(
         settings.pipeline_db,
         "select r.progress_pct from raw.submission_rows r join raw.received_files f using (file_id) "
@@ -202,7 +201,7 @@ def test_the_airflow_connection_form_takes_endpoint_and_keys_from_the_connection
     monkeypatch.setenv("AIRFLOW_CONN_LANDING_S3", json.dumps(connection))
 
     settings = _settings(f"s3://landing_s3@{bucket}/in", tmp_path)
-    assert _pull(settings, "run-1") == {"files_new": 3, "rows_new": 5, "files_unreadable": 0}
+    assert _pull(settings, "run-1") == pull_counts(3, 5, 0)
     assert _pull(settings, "run-2")["files_new"] == 0
 
     with pytest.raises(ConfigError) as missing:
@@ -237,7 +236,7 @@ def test_an_object_store_that_cannot_be_used_is_a_config_error_naming_the_settin
         open_landing(f"s3://{bucket}/landing", tmp_path / "cache")
 
     # An endpoint that does not answer (one try here, to keep the test short; a run makes five).
-    monkeypatch.setitem(sources.S3_CONFIG, "retries", {"max_attempts": 1, "mode": "standard"})
+    monkeypatch.setitem(object_store.S3_CONFIG, "retries", {"max_attempts": 1, "mode": "standard"})
     monkeypatch.setenv("SMARTCITY_S3_ENDPOINT_URL", f"http://127.0.0.1:{_free_port()}")
     with pytest.raises(ConfigError) as unreachable:
         open_landing(f"s3://{bucket}/landing", tmp_path / "cache")
@@ -255,7 +254,7 @@ def test_any_fsspec_uri_works_behind_the_same_interface(tmp_path):
         memory.pipe_file(f"{root}/{relative}", data)
     try:
         settings = _settings(f"memory://{root}", tmp_path)
-        assert _pull(settings, "run-1") == {"files_new": 3, "rows_new": 5, "files_unreadable": 0}
+        assert _pull(settings, "run-1") == pull_counts(3, 5, 0)
         assert _pull(settings, "run-2")["files_new"] == 0
     finally:
         memory.rm(root, recursive=True)
