@@ -80,11 +80,13 @@ class ReadLimits:
 
 
 class UnreadableFile(Exception):
-    """A received file that cannot be read at all; `reason` tells the submitter what to do about it."""
+    """A received file that cannot be read at all; `reason` tells the submitter what to do about it, `code`
+    names the kind (listed in dq.rejected_files): UNREADABLE, or INCOMPLETE for a file cut off mid-row."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "UNREADABLE") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -118,9 +120,9 @@ def read_table(path: Path, limits: ReadLimits | None = None) -> RawTable:
     )
 
 
-def read_registry_csv(path: Path) -> list[dict[str, str | None]]:
-    """Rows of a registry CSV keyed by lower-cased header; same decoding rules as submissions."""
-    text, _ = _decode_csv_bytes(path.read_bytes())
+def read_registry_csv(path: Path, limits: ReadLimits | None = None) -> list[dict[str, str | None]]:
+    """Rows of a registry CSV keyed by lower-cased header; same decoding rules and size cap as submissions."""
+    text, _ = _decode_csv_bytes(_read_bytes(path, limits or ReadLimits()))
     rows = [row for row in _csv_rows(text, _sniff_delimiter(text)) if not _is_blank(row)]
     if not rows:
         return []
@@ -151,7 +153,71 @@ def _read_bytes(path: Path, limits: ReadLimits) -> bytes:
 def _read_csv(data: bytes, limits: ReadLimits) -> RawTable:
     text, encoding = _decode_csv_bytes(data)
     delimiter = _sniff_delimiter(text)
-    return _table_from_cells(_csv_rows(text, delimiter), limits, "csv", encoding, delimiter)
+    records = _CsvRecords(_csv_rows(text, delimiter))
+    table = _table_from_cells(records, limits, "csv", encoding, delimiter)
+    _check_unclosed_quote(records, delimiter)
+    _check_cut_off(records, table, text)
+    return table
+
+
+class _CsvRecords:
+    """The records as read, remembering the header, the last record, and the first cell that holds a line
+    break (the place to look for a quote opened and not closed where its row ends)."""
+
+    def __init__(self, records: Iterator[list[str]]) -> None:
+        self._records = records
+        self.header: list[str] | None = None
+        self.last: list[str] | None = None
+        self.multiline: tuple[int, int, str] | None = None  # (record number from 1, column from 1, cell)
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for number, record in enumerate(self._records, start=1):
+            self.last = record
+            if self.header is None and not _is_blank(record):
+                self.header = record
+            if self.multiline is None:
+                for column, cell in enumerate(record, start=1):
+                    if "\n" in cell or "\r" in cell:
+                        self.multiline = (number, column, cell)
+                        break
+            yield record
+
+
+def _looks_like_rows(cell: str, delimiter: str, width: int) -> int:
+    """How many of the lines after the first in `cell` look like whole rows of a `width`-column table: 6
+    delimiters on one line for the contract's 9 columns, which a remark broken over lines rarely holds."""
+    threshold = max(3, width - 3)
+    return sum(1 for line in _LINE_BREAK.split(cell)[1:] if line.count(delimiter) >= threshold)
+
+
+def _check_unclosed_quote(records: _CsvRecords, delimiter: str) -> None:
+    """One unclosed quote makes one cell of the rest of the file: accepted, that row would carry every
+    following row in its remarks and the rows themselves would be lost. Refuse the file instead."""
+    if records.multiline is None:
+        return
+    record, column, cell = records.multiline
+    rows = _looks_like_rows(cell, delimiter, len(records.header or ()))
+    if rows:
+        raise UnreadableFile(
+            f'record {record:,} of the file (counting the header) opens a quote (") in column {column} that '
+            f"is not closed where the row ends, so the {rows:,} line(s) after it became part of one cell; "
+            "close the quote (or remove it) and send the file again"
+        )
+
+
+def _check_cut_off(records: _CsvRecords, table: RawTable, text: str) -> None:
+    """A file whose last line has fewer cells than the header and no line end was cut off mid-row (an upload
+    still in progress, a disk that filled up): its rows are not taken until the whole file arrives."""
+    if not table.rows or records.last is None or text.endswith(("\n", "\r")):
+        return
+    width = len(records.header or ())
+    if len(records.last) < width:
+        raise UnreadableFile(
+            f"the file ends in the middle of a row (its last line has {len(records.last)} of the header's "
+            f"{width} columns and no line end): it was cut off, for example while it was still being "
+            "uploaded; send the whole file again",
+            code="INCOMPLETE",
+        )
 
 
 def _decode_csv_bytes(data: bytes) -> tuple[str, str]:
@@ -232,15 +298,45 @@ def _read_xlsx(data: bytes, limits: ReadLimits) -> RawTable:
         warnings.simplefilter("ignore")
         workbook = _open_workbook(data)
         try:
-            if not workbook.worksheets:
-                raise UnreadableFile(f"the workbook has no worksheet; {_EXPORT_XLSX}")
-            sheet = workbook.worksheets[0]
-            # The size a sheet declares can be wrong (some tools write A1:A1): read every row there is,
-            # each as wide as its own cells, instead of trusting it.
-            sheet.reset_dimensions()
+            sheet = _submission_sheet(workbook, limits)
             return _table_from_cells(_xlsx_rows(sheet), limits, "xlsx", None, None)
         finally:
             workbook.close()
+
+
+# A sheet holds a submission when its header row names these columns (English or Thai, contract section 2).
+_KEY_COLUMNS = ("city_code", "project_code", "report_month", "progress_pct")
+
+
+def _submission_sheet(workbook: openpyxl.Workbook, limits: ReadLimits) -> Any:
+    """The sheet to read (contract section 2): the one whose header row (its first non-blank row) is the
+    contract's, visible sheets before hidden ones and the active sheet first; else the active visible sheet
+    (a cover page, say, when no sheet has the header: its rows are then quarantined for what they lack)."""
+    sheets = list(workbook.worksheets)
+    if not sheets:
+        raise UnreadableFile(f"the workbook has no worksheet; {_EXPORT_XLSX}")
+    active = workbook.active if workbook.active in sheets else None
+    visible = [sheet for sheet in sheets if sheet.sheet_state == "visible"]
+    order = [s for s in (active,) if s in visible] + [s for s in visible if s is not active]
+    order += [s for s in sheets if s not in visible]
+    for sheet in order:
+        # The size a sheet declares can be wrong (some tools write A1:A1): read every row there is,
+        # each as wide as its own cells, instead of trusting it.
+        sheet.reset_dimensions()
+        header = next(_checked_rows(_xlsx_rows(sheet), _RowCounter(limits.max_rows, header_rows=1)), None)
+        names = {canonical_header(name) for name in header or () if name and len(name) <= _MAX_HEADER_CHARS}
+        if all(column in names for column in _KEY_COLUMNS):
+            sheet.reset_dimensions()
+            return sheet
+    if active is not None and active in visible:
+        active.reset_dimensions()
+        return active
+    shown = ", ".join(repr(sheet.title) for sheet in sheets[:10])
+    raise UnreadableFile(
+        f"no sheet of the workbook starts with the submission's header row (city_code, project_code, "
+        f"report_month, progress_pct, ... or รหัสเมือง, รหัสโครงการ, ...), and no sheet is shown as the active "
+        f"one (sheets: {shown}); put the rows on a sheet whose first row is that header"
+    )
 
 
 def _check_archive(data: bytes, limits: ReadLimits) -> None:
@@ -408,7 +504,26 @@ class _JsonNumber(float):
         return number
 
 
-_DECODER = json.JSONDecoder(parse_float=_JsonNumber, parse_constant=_JsonNumber)
+class _DuplicateKey(ValueError):
+    """An object names one key twice with different values: which one the city meant cannot be told."""
+
+    def __init__(self, key: str, first: Any, second: Any) -> None:
+        super().__init__(key)
+        self.key, self.first, self.second = key, first, second
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object from its pairs; a key repeated with the same value is harmless, with another value it is
+    refused (the json module would silently keep the last)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result and result[key] != value:
+            raise _DuplicateKey(key, result[key], value)
+        result.setdefault(key, value)
+    return result
+
+
+_DECODER = json.JSONDecoder(parse_float=_JsonNumber, parse_constant=_JsonNumber, object_pairs_hook=_object)
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what the json module skips between tokens
 
 
@@ -460,7 +575,14 @@ def _json_elements(text: str) -> Iterator[tuple[int, Any]]:
     index = 0
     while not (index == 0 and text.startswith("]", position)):  # [] is an empty array
         index += 1
-        element, position = _json_decode(text, position)
+        try:
+            element, position = _json_decode(text, position)
+        except _DuplicateKey as twice:
+            raise UnreadableFile(
+                f"{_json_element(index)} names the key {_shorten(twice.key, 60)!r} twice, with different "
+                f"values ({_shorten(str(twice.first), 40)!r} and {_shorten(str(twice.second), 40)!r}); keep "
+                "the one meant and send the file again"
+            ) from None
         yield index, element
         position = _JSON_SPACE.match(text, position).end()
         if text.startswith("]", position):
@@ -478,6 +600,8 @@ def _json_decode(text: str, position: int) -> tuple[Any, int]:
         return _DECODER.raw_decode(text, position)
     except json.JSONDecodeError as error:
         raise _not_json(error) from None
+    except _DuplicateKey:
+        raise
     except RecursionError:  # the json module gives up near 1,000 levels: [[[[... is no row
         raise UnreadableFile(
             "the file nests arrays or objects hundreds of levels deep, which no table of rows does; "
