@@ -43,6 +43,8 @@ final as (
         on
             projects.project_code = planned.project_code
             and certified.month = planned.month
+    -- A project that left the registry counts in the months published before it left, not after.
+    where projects.removed_from is null or certified.month < projects.removed_from
 )
 
 select * from final

@@ -1,4 +1,5 @@
--- Every city of the registry (certified or not), for BI tools to join names and groups to the figures.
+-- Every city of the registry (certified or not), and every city that left it (removed_from), for BI tools
+-- to join names and groups to the figures.
 with cities as (
     select * from {{ ref('stg_registry__cities') }}
 ),
@@ -28,7 +29,8 @@ final as (
         cast(cities.status as varchar) as status,
         cast(cities.status_since as date) as status_since,
         cast(certification.first_certified_on as date) as first_certified_on,
-        cast(cities.status = 'certified' as boolean) as is_certified
+        cast(cities.status = 'certified' and cities.removed_from is null as boolean) as is_certified,
+        cast(cities.removed_from as date) as removed_from
     from cities
     left join certification on cities.city_code = certification.city_code
 )

@@ -34,8 +34,8 @@ final as (
         cast(dimensions.name_th as varchar) as dimension_name_th,
         cast(coalesce(rolled_up.projects, 0) as integer) as projects,
         cast(coalesce(rolled_up.completed_projects, 0) as integer) as completed_projects,
-        cast(coalesce(rolled_up.investment_value_thb, 0) as decimal(18, 2)) as investment_value_thb,
-        cast(coalesce(rolled_up.spend_to_date_thb, 0) as decimal(18, 2)) as spend_to_date_thb,
+        cast(coalesce(rolled_up.investment_value_thb, 0) as decimal(38, 2)) as investment_value_thb,
+        cast(coalesce(rolled_up.spend_to_date_thb, 0) as decimal(38, 2)) as spend_to_date_thb,
         cast(rolled_up.budget_weighted_progress / nullif(rolled_up.investment_value_thb, 0) as double)
             as progress_pct
     from dimensions

@@ -48,8 +48,8 @@ final as (
         cast(
             100 * projects.budget_weighted_progress / nullif(projects.budget_weighted_planned, 0) as double
         ) as progress_vs_plan_pct,
-        cast(coalesce(projects.investment_value_thb, 0) as decimal(18, 2)) as investment_value_thb,
-        cast(coalesce(projects.spend_to_date_thb, 0) as decimal(18, 2)) as spend_to_date_thb
+        cast(coalesce(projects.investment_value_thb, 0) as decimal(38, 2)) as investment_value_thb,
+        cast(coalesce(projects.spend_to_date_thb, 0) as decimal(38, 2)) as spend_to_date_thb
     from months
     left join cities on months.month = cities.month
     left join projects on months.month = projects.month

@@ -6,6 +6,7 @@ with cities as (
 
 projects as (
     select * from {{ ref('stg_registry__projects') }}
+    where removed_from is null
 ),
 
 scores as (
@@ -37,13 +38,13 @@ final as (
         cast(coalesce(plans.projects, 0) as integer) as projects,
         cast(coalesce(plans.dimensions_covered, 0) as integer) as dimensions_covered,
         cast(coalesce(plans.dimension_codes, []) as varchar[]) as dimension_codes,
-        cast(coalesce(plans.planned_investment_thb, 0) as decimal(18, 2)) as planned_investment_thb,
+        cast(coalesce(plans.planned_investment_thb, 0) as decimal(38, 2)) as planned_investment_thb,
         cast(coalesce(scores.components_assessed, 0) as integer) as components_assessed,
         cast(scores.plan_quality_score as double) as plan_quality_score
     from cities
     left join plans on cities.city_code = plans.city_code
     left join scores on cities.city_code = scores.city_code
-    where cities.status != 'certified'
+    where cities.status != 'certified' and cities.removed_from is null
 )
 
 select * from final

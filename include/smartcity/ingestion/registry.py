@@ -10,6 +10,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import duckdb
@@ -35,6 +36,21 @@ OPERATOR_TYPES = (
 )
 CITY_STATUSES = ("certified", "proposal_passed", "proposal_revise", "proposal_rejected", "lapsed")
 MAX_LISTED_FAULTS = 25
+# Below 10^15 baht, as for a submission's spend (contract section 2): totals of accepted amounts then never
+# overflow the published DECIMAL(38,2) columns, and a larger figure is a typo.
+MAX_AMOUNT_THB = 10**15
+REQUIRED_COLUMNS = {
+    "cities.csv": ("city_code", "province_code", "peer_group", "status", "status_since"),
+    "projects.csv": (
+        "project_code",
+        "city_code",
+        "dimension_code",
+        "budget_thb",
+        "planned_start",
+        "planned_end",
+    ),
+    "plan_assessments.csv": ("city_code", "component", "score"),
+}
 
 
 class RegistryError(PermanentError):
@@ -106,9 +122,20 @@ def _read(landing: LandingArea, name: str, required: bool) -> list[dict]:
             raise RegistryError([f"registry/{name} is missing from the landing area"])
         return []
     try:
-        return read_registry_csv(landing_file.local_path)
+        rows = read_registry_csv(landing_file.local_path)
     except UnreadableFile as error:
         raise RegistryError([f"registry/{name}: {error.reason}"]) from None
+    header = set(rows[0]) if rows else set()
+    missing = [column for column in REQUIRED_COLUMNS[name] if rows and column not in header]
+    if missing:
+        # Once for the file, not once per row: the header is what lacks them.
+        raise RegistryError(
+            [
+                f"registry/{name} has no column {', '.join(repr(c) for c in missing)} (its header names "
+                f"{', '.join(sorted(header)) or 'nothing'}); add the column"
+            ]
+        )
+    return rows
 
 
 def normalise_cities(rows: list[dict]) -> tuple[pd.DataFrame, list[str]]:
@@ -172,6 +199,7 @@ def normalise_projects(rows: list[dict], city_codes: set[str]) -> tuple[pd.DataF
             )
         if record["budget_thb"] is not None:
             sheet.check(record["budget_thb"] >= 0, number, "budget_thb must be >= 0")
+            sheet.check(record["budget_thb"] < MAX_AMOUNT_THB, number, "budget_thb must be below 10^15 baht")
             record["budget_thb"] = round(record["budget_thb"], 2)
         if record["planned_start"] and record["planned_end"]:
             sheet.check(
@@ -244,8 +272,68 @@ def _replace_table(
     con.unregister("registry_frame")
 
 
-def load_registry(con: duckdb.DuckDBPyConnection, landing: LandingArea) -> dict[str, int]:
-    """Read, check and load the registry; raise RegistryError listing every fault."""
+def _remember_removed(
+    con: duckdb.DuckDBPyConnection, table: str, key: str, kept: pd.DataFrame, removed_from: date | None
+) -> None:
+    """Keep the last registry row of every city or project that left the registry (table `removed_<table>`,
+    with the month it left from), before the current registry replaces the old one; forget it when it comes
+    back. What was published about it stays as it was; its rows from `removed_from` on are quarantined."""
+    removed = f"registry.removed_{table}"
+    current = f"registry.{table}"
+    ((exists,),) = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'registry' and table_name = ?", [table]
+    ).fetchall()
+    if not exists:
+        return
+    # Fixed names only (noqa S608 below): the table and key come from this module, never from input.
+    con.execute(
+        f"create table if not exists {removed} as select *, cast(null as date) as removed_from "  # noqa: S608
+        f"from {current} where false"
+    )
+    columns = (
+        "select column_name, data_type from duckdb_columns() "
+        "where schema_name = 'registry' and table_name = ?"
+    )
+    have = {name for name, _ in con.execute(columns, [f"removed_{table}"]).fetchall()}
+    for name, sql_type in con.execute(columns, [table]).fetchall():
+        if name not in have:  # a column the registry gained since: the kept rows get it too
+            con.execute(f'alter table {removed} add column "{name}" {sql_type}')
+    con.register("kept_codes", kept[[key]].dropna())
+    try:
+        if removed_from is not None:
+            con.execute(
+                f"insert into {removed} by name "  # noqa: S608
+                f"select *, ? as removed_from from {current} "
+                f"where {key} not in (select {key} from kept_codes) "
+                f"and {key} not in (select {key} from {removed})",
+                [removed_from],
+            ).fetchall()
+        con.execute(
+            f"delete from {removed} where {key} in (select {key} from kept_codes)"  # noqa: S608
+        ).fetchall()
+    finally:
+        con.unregister("kept_codes")
+
+
+def _ensure_removed_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables of cities and projects that left the registry exist from the first load (dbt reads them)."""
+    for table in ("cities", "projects"):
+        con.execute(
+            f"create table if not exists registry.removed_{table} as "  # noqa: S608
+            f"select *, cast(null as date) as removed_from from registry.{table} where false"
+        )
+
+
+def load_registry(
+    con: duckdb.DuckDBPyConnection, landing: LandingArea, removed_from: date | None = None
+) -> dict[str, int]:
+    """Read, check and load the registry; raise RegistryError listing every fault.
+
+    A city or project that was in the registry before and is not any more left the programme from
+    `removed_from` (the first month not yet published; None before any publication, when there is nothing
+    published to keep): its last registry row is kept aside so the months already published keep their
+    figures, and its rows from then on are quarantined as unknown.
+    """
     cities, faults = normalise_cities(_read(landing, "cities.csv", required=True))
     city_codes = set(cities["city_code"].dropna())
     projects, project_faults = normalise_projects(_read(landing, "projects.csv", required=True), city_codes)
@@ -256,13 +344,25 @@ def load_registry(con: duckdb.DuckDBPyConnection, landing: LandingArea) -> dict[
     if faults:
         raise RegistryError(faults)
     con.begin()
+    _remember_removed(con, "cities", "city_code", cities, removed_from)
+    _remember_removed(con, "projects", "project_code", projects, removed_from)
     _replace_table(con, "registry.cities", cities, _CITY_TYPES)
     _replace_table(con, "registry.projects", projects, _PROJECT_TYPES)
     _replace_table(con, "registry.plan_assessments", assessments, _ASSESSMENT_TYPES)
+    _ensure_removed_tables(con)
+    left = con.execute("select list(city_code order by city_code) from registry.removed_cities").fetchone()[0]
     con.commit()
     counts = {"cities": len(cities), "projects": len(projects), "plan_assessments": len(assessments)}
     log.info(
         "registry loaded: %(cities)d cities, %(projects)d projects, %(plan_assessments)d plan assessments",
         counts,
     )
+    if left:
+        log.warning(
+            "registry: %d cit%s left the registry (%s): the months already published keep their figures, "
+            "and their rows from the month each left are quarantined as UNKNOWN_CITY",
+            len(left),
+            "y" if len(left) == 1 else "ies",
+            ", ".join(left),
+        )
     return counts

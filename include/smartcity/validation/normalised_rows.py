@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import duckdb
@@ -25,6 +25,11 @@ from smartcity.normalize import (
     parse_percent,
     parse_timestamp,
 )
+
+# A submitted_at later than the file's arrival by more than this cannot be true: the row is quarantined as
+# OUT_OF_RANGE, so a typo (2099, or 2067 for 2024) can never outrank the real corrections that follow it.
+# A day covers clocks set wrong by hours and time zones mixed up.
+SUBMITTED_AT_TOLERANCE = timedelta(hours=24)
 
 RAW_ROWS_OF_MONTH = """
 select f.file_id, f.landing_path as source_file, f.received_month, f.arrived_at, r.row_number,
@@ -89,8 +94,10 @@ def _typed_column(
 _code = functools.lru_cache(maxsize=1 << 18)(normalize_code)
 
 
-def _as_float(value: Any) -> float | None:
-    return None if value is None else float(value)
+def as_float(value: Any) -> float | None:
+    """A percentage as stored (DOUBLE): -0 is 0. Only accepted rows are converted, after the range check
+    ran on the exact value (100.00000000000000001 is out of range, though its nearest double is 100)."""
+    return None if _given(value) is None else float(value) + 0.0
 
 
 def _as_list(codes: tuple[str, ...] | None) -> list[str]:
@@ -109,7 +116,8 @@ def normalise(raw: pd.DataFrame) -> pd.DataFrame:
             "city_code": city_codes,
             "project_code": project_codes,
             **_typed_column(raw["report_month"], parse_month, "report_month"),
-            **_typed_column(raw["progress_pct"], parse_percent, "progress_pct", then=_as_float),
+            # Kept exact (Decimal) for the range check; as_float converts accepted rows.
+            **_typed_column(raw["progress_pct"], parse_percent, "progress_pct"),
             **_typed_column(raw["spend_to_date_thb"], parse_money, "spend_to_date_thb"),
             "status": statuses,
             **_typed_column(raw["obstacles"], parse_obstacles, "obstacles", then=_as_list),
@@ -158,6 +166,16 @@ def add_registry_flags(con: duckdb.DuckDBPyConnection, rows: pd.DataFrame) -> pd
     )
 
 
+def add_submitted_at_flag(rows: pd.DataFrame) -> pd.DataFrame:
+    """OUT_OF_RANGE: a submitted_at later than its file's arrival (beyond SUBMITTED_AT_TOLERANCE)."""
+    latest = pd.to_datetime(rows["arrived_at"], utc=True) + SUBMITTED_AT_TOLERANCE
+    given = pd.to_datetime(rows["submitted_at_given"], utc=True)
+    return rows.assign(
+        submitted_at_not_after_arrival=(given.isna() | (given <= latest)).to_numpy(),
+        latest_submitted_at=latest.dt.tz_convert("Asia/Bangkok").dt.strftime("%Y-%m-%d %H:%M").to_numpy(),
+    )
+
+
 def add_month_flag(rows: pd.DataFrame, month: date) -> pd.DataFrame:
     """FUTURE_MONTH: a report month later than the month being processed."""
     return rows.assign(
@@ -191,6 +209,13 @@ def _compared(row: Mapping[str, Any], column: str, value_column: str | None = No
     return tuple(value) if isinstance(value, list | tuple) else _given(value)
 
 
+def _compared_percent(row: Mapping[str, Any]) -> Any:
+    """progress_pct as it is stored for accepted rows (a double), so a new row and an accepted one compare
+    alike (the exact Decimal 50.1 is not the double 50.1)."""
+    value = _compared(row, "progress_pct")
+    return value if isinstance(value, tuple) or value is None else as_float(value)
+
+
 def identity(row: Mapping[str, Any]) -> tuple:
     """What makes two rows 'identical' for DUPLICATE: every value as given, normalised. A missing
     status compares as the status derived from progress, as it is stored for accepted rows."""
@@ -198,7 +223,7 @@ def identity(row: Mapping[str, Any]) -> tuple:
         _given(row["city_code"]),
         _given(row["project_code"]),
         _compared(row, "report_month"),
-        _compared(row, "progress_pct"),
+        _compared_percent(row),
         _compared(row, "spend_to_date_thb"),
         status_or_default(_given(row["status"]), _given(row["progress_pct"])),
         _compared(row, "obstacles"),

@@ -26,6 +26,8 @@ from smartcity.validation.normalised_rows import (
     add_duplicate_flag,
     add_month_flag,
     add_registry_flags,
+    add_submitted_at_flag,
+    as_float,
     normalise,
     status_or_default,
 )
@@ -67,6 +69,7 @@ def validate_month(
     rows = normalise(raw)
     rows = add_registry_flags(con, rows)
     rows = add_month_flag(rows, month)
+    rows = add_submitted_at_flag(rows)
     rows = add_duplicate_flag(con, rows, before=month)
     result = runner.run(SUITE, rows, run_name=f"{run_id}__{month:%Y-%m}")
     reasons = first_reasons(result, load_suite_definition(SUITE)["meta"]["reason_order"])
@@ -133,7 +136,7 @@ def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
             "city_code": accepted["city_code"],
             "project_code": accepted["project_code"],
             "report_month": accepted["report_month"],
-            "progress_pct": accepted["progress_pct"],
+            "progress_pct": accepted["progress_pct"].map(as_float).astype("float64"),
             # As text, cast by the insert to DECIMAL(18,2): from Decimal objects DuckDB would infer a
             # narrower DECIMAL from the first values it samples and fail on a larger amount further down.
             "spend_to_date_thb": _as_text(accepted["spend_to_date_thb"]),
