@@ -53,8 +53,7 @@ e2e: $(INSTALLED) browser
 deploy-test: $(INSTALLED)
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 		echo "==> Installing PostgreSQL (apt-get install -y postgresql)"; \
-		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
+		scripts/apt-install postgresql; }
 	@echo "==> Deployment: docker-compose.yml checked, then PostgreSQL and the four Airflow services as processes"
 	@$(VENV)/bin/pytest -m "deploy and not deploy_sample" -q
 
@@ -63,8 +62,7 @@ deploy-test: $(INSTALLED)
 browser:
 	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=th | grep -q . ; } || { \
 		echo "==> Installing Chromium and a Thai font (apt-get install -y chromium fonts-thai-tlwg)"; \
-		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-		$$sudo apt-get update -qq && $$sudo apt-get install -y -qq chromium fonts-thai-tlwg; }
+		scripts/apt-install chromium fonts-thai-tlwg; }
 
 # Regenerate the shipped sample landing area (deterministic: the result must equal what git holds).
 sample: $(INSTALLED)

@@ -80,8 +80,11 @@ def run_dag(env: dict[str, str], month: str, log_file: Path, echo=print) -> int:
 
 
 _FAILURE = re.compile(r"(?:AirflowFailException|smartcity\.[\w.]+Error): (.*)$")
-# What a structured log line carries after its message: `[logger.name] key=value ...`.
+# What a structured log line carries after its message: `[logger.name] key=value ...`; and what the failure
+# alert adds to the error it quotes (its full stop, and the task log's URL on an API server that `airflow
+# dags test` never started).
 _LOG_SUFFIX = re.compile(r"\s+\[[\w.]+\](?:\s+\w+=\S*)*\s*$")
+_ALERT_SUFFIX = re.compile(r"\.?(?:\s+Log:\s+\S+)?\s*$")
 
 
 def failure_reason(log_file: Path) -> str | None:
@@ -91,7 +94,7 @@ def failure_reason(log_file: Path) -> str | None:
     for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines():
         match = _FAILURE.search(line)
         if match:
-            reason, collecting = [_LOG_SUFFIX.sub("", match.group(1)).strip()], True
+            reason, collecting = [_ALERT_SUFFIX.sub("", _LOG_SUFFIX.sub("", match.group(1))).strip()], True
         elif collecting and line.startswith("  - ") and reason is not None:
             reason.append(line.rstrip())
         else:

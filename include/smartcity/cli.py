@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 from smartcity.airflow_runner import airflow_env, ensure_metadata_db, failure_reason, run_dag
 from smartcity.config import ConfigError, Settings, load_settings
 from smartcity.errors import PipelineError
+from smartcity.ingestion.sources import open_landing
 from smartcity.pipeline import plan_run
+from smartcity.publication.guard import check_warehouse_path
 from smartcity.publication.publish import published_warehouse_problem
+from smartcity.run_lock import TOKEN_VARIABLE, run_lock
 from smartcity.summary import format_headline, read_headline
 
 
@@ -27,6 +32,21 @@ def _say(message: str) -> None:
 
 def command_run(_: argparse.Namespace) -> int:
     settings = load_settings()
+    # Every setting is checked before anything is written: the landing area can be used, and the warehouse
+    # path names nothing publication must not replace (the run lock lives in its state folder).
+    landing = open_landing(settings.landing, settings.state_dir / "incoming")
+    root = getattr(landing, "root", None)
+    check_warehouse_path(settings, root if isinstance(root, Path) else None)
+    with run_lock(settings, "smartcity run") as token:
+        # The DAG's tasks run in child processes: the token tells them the lock they meet is their parent's.
+        os.environ[TOKEN_VARIABLE] = token
+        try:
+            return _run(settings)
+        finally:
+            os.environ.pop(TOKEN_VARIABLE, None)
+
+
+def _run(settings: Settings) -> int:
     plan = plan_run(settings, run_id="make-run-plan")
     if not plan.has_work:
         _say(

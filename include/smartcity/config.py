@@ -6,10 +6,11 @@ Every other module receives a `Settings` object; nothing else reads the environm
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from smartcity.errors import PermanentError
@@ -32,6 +33,11 @@ DEFAULT_MAX_FILE_MB = 100
 DEFAULT_MAX_ROWS_PER_FILE = 200_000
 MAX_FILE_MB_RANGE = (1, 1024)
 MAX_ROWS_PER_FILE_RANGE = (1, 1_000_000)
+# Index weights are relative; a million to one already means "only this pillar". Bounding them keeps their
+# sum finite (1e308 + 1e308 is infinity) and every weight a real number by the time dbt divides by the sum.
+MAX_INDEX_WEIGHT = 1_000_000
+_YES = ("1", "true", "yes", "on")
+_NO = ("", "0", "false", "no", "off")
 
 
 class ConfigError(PermanentError, ValueError):
@@ -46,6 +52,9 @@ class Settings:
     index_weights: dict[str, float] | None
     max_file_mb: int = DEFAULT_MAX_FILE_MB
     max_rows_per_file: int = DEFAULT_MAX_ROWS_PER_FILE
+    # SMARTCITY_REPLACE_WAREHOUSE: publish over a warehouse whose history the state does not hold (a lost or
+    # new state folder), starting a new history. Off by default: the published history is not thrown away.
+    replace_warehouse: bool = False
 
     @property
     def state_dir(self) -> Path:
@@ -78,21 +87,43 @@ class Settings:
             env["SMARTCITY_MONTH"] = self.month.strftime("%Y-%m")
         if self.index_weights is not None:
             env["SMARTCITY_INDEX_WEIGHTS"] = json.dumps(self.index_weights)
+        if self.replace_warehouse:
+            env["SMARTCITY_REPLACE_WAREHOUSE"] = "yes"
         return env
 
 
-def parse_month_setting(value: str, variable: str = "SMARTCITY_MONTH") -> date:
+def parse_month_setting(value: str, variable: str = "SMARTCITY_MONTH", latest: date | None = None) -> date:
+    """A month written YYYY-MM (CE), not after `latest` (the current month when not given)."""
     match = _MONTH.match(value.strip())
+    if match and int(match.group(1)) >= 2400:
+        raise ConfigError(
+            f"{variable}={value!r} has a Buddhist-Era year: write the month as YYYY-MM in the CE calendar, "
+            f"{int(match.group(1)) - 543}-{match.group(2)}"
+        )
     if not match or not 1 <= int(match.group(2)) <= 12 or not 1990 <= int(match.group(1)) <= 2100:
         raise ConfigError(
             f"{variable}={value!r} is not a month: write it as YYYY-MM in the CE calendar, e.g. 2024-03"
         )
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    month = date(int(match.group(1)), int(match.group(2)), 1)
+    latest = latest or current_month()
+    if month > latest:
+        raise ConfigError(
+            f"{variable}={value!r} is a month that has not begun yet (it is now {latest:%Y-%m}); give a "
+            "month up to the current one"
+        )
+    return month
+
+
+def current_month() -> date:
+    """The month now in Bangkok, where every submitter's calendar is."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo("Asia/Bangkok")).date().replace(day=1)
 
 
 def parse_index_weights(value: str) -> dict[str, float]:
     try:
-        weights = json.loads(value)
+        weights = json.loads(value, parse_constant=_not_a_number)
     except json.JSONDecodeError as error:
         raise ConfigError(
             f"SMARTCITY_INDEX_WEIGHTS is not valid JSON ({error.msg}); example: '{{\"progress\": 1}}'"
@@ -108,15 +139,37 @@ def parse_index_weights(value: str) -> dict[str, float]:
         )
     parsed: dict[str, float] = {}
     for pillar, weight in weights.items():
-        if isinstance(weight, bool) or not isinstance(weight, int | float) or weight < 0:
+        if (
+            isinstance(weight, bool)
+            or not isinstance(weight, int | float)
+            or not math.isfinite(weight)
+            or not 0 <= weight <= MAX_INDEX_WEIGHT
+        ):
             raise ConfigError(
-                f"SMARTCITY_INDEX_WEIGHTS: the weight of {pillar!r} must be a number >= 0, not {weight!r}"
+                f"SMARTCITY_INDEX_WEIGHTS: the weight of {pillar!r} must be a number from 0 to "
+                f'{MAX_INDEX_WEIGHT:,}, not {weight!r} (weights are relative: {{"progress": 2, '
+                f'"coverage": 1}} gives progress twice coverage\'s weight)'
             )
         parsed[pillar] = float(weight)
     if sum(parsed.values()) <= 0:
         raise ConfigError("SMARTCITY_INDEX_WEIGHTS: at least one pillar needs a weight above 0")
     # Pillars not named get weight 0 (contract section 1).
     return {pillar: parsed.get(pillar, 0.0) for pillar in INDEX_PILLARS}
+
+
+def _not_a_number(constant: str) -> float:
+    raise ConfigError(
+        f"SMARTCITY_INDEX_WEIGHTS: {constant} is not a weight; give each pillar a finite number >= 0"
+    )
+
+
+def parse_flag(value: str, variable: str) -> bool:
+    text = value.strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ConfigError(f"{variable}={value!r} must be yes or no (1/0, true/false)")
 
 
 def parse_cap(value: str, variable: str, bounds: tuple[int, int], default: int, unit: str) -> int:
@@ -164,5 +217,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
             MAX_ROWS_PER_FILE_RANGE,
             DEFAULT_MAX_ROWS_PER_FILE,
             "data rows",
+        ),
+        replace_warehouse=parse_flag(
+            env.get("SMARTCITY_REPLACE_WAREHOUSE") or "", "SMARTCITY_REPLACE_WAREHOUSE"
         ),
     )

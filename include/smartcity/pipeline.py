@@ -10,20 +10,23 @@ import functools
 import hashlib
 import json
 import logging
+import os
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import duckdb
 
-from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings
+from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings, current_month
 from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
 from smartcity.failpoints import failpoint
-from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
+from smartcity.ingestion.pull import file_identity, pull_month, record_not_taken, sha256_of
 from smartcity.ingestion.registry import load_registry
-from smartcity.ingestion.sources import REGISTRY_FILES, open_landing
+from smartcity.ingestion.sources import REGISTRY_FILES, LandingArea, open_landing
+from smartcity.publication.guard import check_warehouse_path
 from smartcity.publication.publish import (
     PublishError,
     PublishStorageError,
@@ -31,6 +34,7 @@ from smartcity.publication.publish import (
     published_warehouse_problem,
 )
 from smartcity.readers import ReadLimits
+from smartcity.run_lock import step_lock
 from smartcity.state import StateError, connect, discard_damaged_gx_files, ensure_state, verify_state
 
 log = logging.getLogger(__name__)
@@ -46,9 +50,11 @@ class RunPlan:
     # when it changed since the last publication, the marts are rebuilt even with no new month.
     fingerprint: str = ""
     rebuild: bool = False
-    # The published warehouse is missing or damaged although the state records a publication: publish the
-    # state's figures again, even with nothing new (publication never reads the previous file).
+    # Publish again with nothing new to build: the published warehouse is missing or damaged although the
+    # state records a publication (publication never reads the previous file), or the list of landing
+    # entries not taken (dq.rejected_files) changed.
     republish: bool = False
+    not_taken: int = 0  # entries of the landing area not taken, listed in dq.rejected_files
 
     @property
     def has_work(self) -> bool:
@@ -76,6 +82,10 @@ def _storage_faults_explained(step: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(step)
     def explained(*args: P.args, **kwargs: P.kwargs) -> R:
+        # What the state holds (received copies, rejected rows, reports) is for the pipeline and its operators
+        # only: nothing it writes is readable by other users of the machine (published files are opened up
+        # explicitly by publication).
+        os.umask(0o027)
         try:
             return step(*args, **kwargs)
         except PipelineError:
@@ -92,6 +102,18 @@ def _storage_faults_explained(step: Callable[P, R]) -> Callable[P, R]:
             ) from error
 
     return explained
+
+
+def _one_run_at_a_time(step: Callable[P, R]) -> Callable[P, R]:
+    """The step holds the warehouse's run lock (run_lock.py): already held by `smartcity run` when it
+    started this DAG run, else taken for the step."""
+
+    @functools.wraps(step)
+    def locked(settings: Settings, *args: P.args, **kwargs: P.kwargs) -> R:
+        with step_lock(settings, step.__name__.removeprefix("run_")):
+            return step(settings, *args, **kwargs)
+
+    return locked
 
 
 def _path_in(error: BaseException) -> str | None:
@@ -113,6 +135,29 @@ def _suite_runner(settings: Settings, defer_docs: bool = False):
 
 def _month(value: str) -> date:
     return date(int(value[:4]), int(value[5:7]), 1)
+
+
+def _first_unpublished_month(con) -> date | None:
+    """The month after the last one published: a city leaving the registry leaves from there, so what was
+    published stays as it was (None before the first publication: nothing to keep)."""
+    last = con.execute("select max(report_month) from pipeline.publications").fetchone()[0]
+    if last is None:
+        return None
+    return date(last.year + last.month // 12, last.month % 12 + 1, 1)
+
+
+def _local_root(landing: LandingArea) -> Path | None:
+    """The folder of a local landing area (the warehouse must not lie in it); None for a remote one."""
+    root = getattr(landing, "root", None)
+    return root if isinstance(root, Path) else None
+
+
+def _not_taken_changed(con, landing: LandingArea) -> bool:
+    """Whether the landing entries not taken differ from those dq.rejected_files lists."""
+    listed = set(
+        con.execute("select source_file, reason_code from dq.rejected_files where file_id is null").fetchall()
+    )
+    return listed != {(entry.path, entry.reason_code) for entry in landing.not_taken()}
 
 
 def _has_new_files(con, landing, month: date) -> bool:
@@ -154,22 +199,36 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
     """Which landing months this run must process: every month up to the target not yet processed,
     or holding a file not received before (a late or corrected file in an old month)."""
     landing = open_landing(settings.landing, settings.state_dir / "incoming")
+    check_warehouse_path(settings, _local_root(landing))
+    if requested_month is not None and requested_month > current_month():
+        raise ConfigError(
+            f"the month asked for, {requested_month:%Y-%m}, has not begun yet (it is now "
+            f"{current_month():%Y-%m}); ask for a month up to the current one"
+        )
     available = landing.submission_months()
     target = requested_month or settings.month or (available[-1] if available else None)
     if target is None:
         raise ConfigError(f"the landing area {landing.description} has no submissions/<YYYY-MM>/ folder yet")
-    verify_state(settings.pipeline_db)
-    ensure_state(settings)
-    with connect(settings.pipeline_db) as con:
-        processed = {row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()}
-        pending = [
-            m for m in available if m <= target and (m not in processed or _has_new_files(con, landing, m))
-        ]
-        published = con.execute(
-            "select fingerprint from pipeline.publications order by published_at desc limit 1"
-        ).fetchone()
+    with step_lock(settings, "plan"):
+        verify_state(settings.pipeline_db)
+        ensure_state(settings)
+        with connect(settings.pipeline_db) as con:
+            processed = {
+                row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()
+            }
+            pending = [
+                m
+                for m in available
+                if m <= target and (m not in processed or _has_new_files(con, landing, m))
+            ]
+            published = con.execute(
+                "select fingerprint from pipeline.publications order by published_at desc limit 1"
+            ).fetchone()
+            relist = _not_taken_changed(con, landing) and published is not None
     fingerprint = build_fingerprint(landing, settings)
-    last = max([target, *processed]) if processed else target
+    # The marts never shrink back to an earlier target; a month recorded past the current one (a far-future
+    # month folder taken by an earlier release) is not a month to cover.
+    last = max([target, *(m for m in processed if m <= current_month())])
     # Decision: a published warehouse that is missing or damaged is published again from the state (the
     # build database is the source of truth; the published file is only its snapshot), rather than left for
     # BI tools to fail on until a new month arrives.
@@ -181,8 +240,11 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
         report_month=last.strftime("%Y-%m"),
         fingerprint=fingerprint,
         rebuild=bool(processed) and (published is None or published[0] != fingerprint),
-        republish=unreadable is not None,
+        republish=unreadable is not None or relist,
+        not_taken=len(landing.not_taken()),
     )
+    if relist and unreadable is None:
+        log.info("plan: the files not taken from the landing area changed: publishing the new list")
     if unreadable is not None:
         log.warning(
             "plan: the published warehouse %s cannot be read (%s): publishing it again from the pipeline's "
@@ -207,6 +269,7 @@ def plan_run(settings: Settings, run_id: str, requested_month: date | None = Non
 
 
 @_storage_faults_explained
+@_one_run_at_a_time
 def run_pull(settings: Settings, plan: RunPlan) -> dict:
     from smartcity.validation.critical import check_registry
 
@@ -214,7 +277,7 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
     ensure_state(settings)
     totals = {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
     with connect(settings.pipeline_db) as con:
-        load_registry(con, landing)
+        load_registry(con, landing, removed_from=_first_unpublished_month(con))
         # The critical registry suite, before any month is pulled: a failure stops the run here.
         check_registry(con, _suite_runner(settings), plan.run_id, _month(plan.report_month))
         for position, month in enumerate(plan.month_dates, start=1):
@@ -225,11 +288,21 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
             totals["rows_new"] += result.rows_new
             totals["files_unreadable"] += result.files_unreadable
             log.info("pull progress: %d/%d months", position, len(plan.months))
+        not_taken = landing.not_taken()
+        record_not_taken(con, not_taken, plan.run_id)
+        totals["files_not_taken"] = len(not_taken)
+        if not_taken:
+            log.warning(
+                "pull: %d landing entr%s not taken, listed with the reason in dq.rejected_files",
+                len(not_taken),
+                "y" if len(not_taken) == 1 else "ies",
+            )
     failpoint("pull.done")
     return totals
 
 
 @_storage_faults_explained
+@_one_run_at_a_time
 def run_validate(settings: Settings, plan: RunPlan) -> dict:
     totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0, "warnings": 0}
     if not plan.months:
@@ -268,9 +341,15 @@ def earliest_month_changed(settings: Settings, plan: RunPlan) -> date | None:
 
 
 @_storage_faults_explained
+@_one_run_at_a_time
 def run_transform(settings: Settings, plan: RunPlan) -> None:
     from smartcity.transformation.dbt import dbt_build, dbt_docs
 
+    if not plan.months and not plan.rebuild:
+        # Only publishing again (a damaged warehouse, a new list of files not taken): the marts in the build
+        # database are as the last publication left them.
+        log.info("transform: nothing new to build; the marts of the build database are published as they are")
+        return
     dbt_build(
         settings,
         _month(plan.report_month),
@@ -281,6 +360,7 @@ def run_transform(settings: Settings, plan: RunPlan) -> None:
 
 
 @_storage_faults_explained
+@_one_run_at_a_time
 def run_publish(settings: Settings, plan: RunPlan) -> str:
     # The critical marts suite gates publication here, at the start of publish rather than at the end of
     # transform: it checks the build database as it is when it is copied, whatever happened to it after

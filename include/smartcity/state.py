@@ -47,6 +47,14 @@ create table if not exists pipeline.publications (
 -- Added after the first release: state folders made before it get the column here.
 alter table pipeline.publications add column if not exists fingerprint varchar;
 
+-- Every run that swapped (or was about to swap) a new warehouse in, written just before the swap: a run
+-- killed between the swap and its record in pipeline.publications published a warehouse the state still
+-- knows (publication/guard.py).
+create table if not exists pipeline.publication_attempts (
+    run_id varchar not null,
+    attempted_at timestamptz not null
+);
+
 -- A month is processed once a run that covered it has published the warehouse.
 create table if not exists pipeline.processed_months (
     month date primary key,
@@ -146,14 +154,23 @@ create table if not exists dq.warnings (
     detail varchar not null
 );
 
+-- Every file received that gave no row (unreadable, over a cap, empty: file_id set, kept for ever), and every
+-- entry of the landing area not taken at the last pull (a folder that is not a month, a hidden or temporary
+-- file, a link leaving the landing area, a file still being written...: no file_id, replaced at each pull).
 create table if not exists dq.rejected_files (
     run_id varchar not null,
     source_file varchar not null,
     reason varchar not null,
-    file_id varchar not null,
-    received_month date not null,
-    stored_path varchar not null
+    file_id varchar,
+    received_month date,
+    stored_path varchar,
+    reason_code varchar
 );
+-- Added after the first release: state folders made before it get the changes here.
+alter table dq.rejected_files add column if not exists reason_code varchar;
+alter table dq.rejected_files alter column file_id drop not null;
+alter table dq.rejected_files alter column received_month drop not null;
+alter table dq.rejected_files alter column stored_path drop not null;
 """
 
 
@@ -174,8 +191,9 @@ def explain_state_error(db_path: Path, error: BaseException, opening: bool = Fal
         # Never replaced or repaired here: it holds the register of everything received and published.
         return StateError(
             f"the pipeline's state database {db_path} is damaged ({detail}); it was left as it is: restore "
-            "it from a backup, or move it (and any .wal beside it) aside to rebuild the state from the "
-            "landing area, which processes every month again and restarts the history of restatements"
+            "it from a backup, or move it (and any .wal beside it) aside and run again with "
+            "SMARTCITY_REPLACE_WAREHOUSE=yes to rebuild the state from the landing area, which processes "
+            "every month again and restarts the history of restatements"
         )
     advice = storage_advice(error, db_path.parent)
     if advice and (opening or str(db_path) in text):

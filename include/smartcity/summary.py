@@ -20,10 +20,12 @@ class Headline:
     rows_accepted: int
     rows_quarantined: int
     files_rejected: int
+    landing_entries_not_taken: int = 0
 
 
 def read_headline(warehouse: Path, month: str | None = None, months: list[str] | None = None) -> Headline:
-    """The programme's figures for `month` (default: the latest) and row counts of `months` (default: all)."""
+    """The programme's figures for `month` (default: the latest), and the rows received: by the last run
+    when `months` (the months it processed) are given, else in all months."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         month_filter = (
@@ -53,20 +55,24 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
             "where strftime(month, '%Y-%m') = ? order by rank, obstacle_code limit 3",
             [month_filter],
         ).fetchall()
-        scope = months
-        accepted, quarantined = con.execute(
-            """
-            select coalesce(sum(evaluated_rows - failed_rows), 0), coalesce(sum(failed_rows), 0)
-            from dq.validation_runs
-            where suite = 'submission_rows' and (? is null or list_contains(?, strftime(month, '%Y-%m')))
-            """,
-            [scope, scope],
-        ).fetchone()
-        rejected = con.execute(
-            "select count(*) from dq.rejected_files "
-            "where ? is null or list_contains(?, strftime(received_month, '%Y-%m'))",
-            [scope, scope],
-        ).fetchone()[0]
+        not_taken = con.execute("select count(*) from dq.rejected_files where file_id is null").fetchone()[0]
+        if months:
+            # What this publication added: files received since the last one (a month validated again for
+            # a late file is not counted again), as publication recorded it.
+            accepted, quarantined, rejected = con.execute(
+                "select coalesce(rows_accepted, 0), coalesce(rows_quarantined, 0), "
+                "coalesce(files_rejected, 0) from meta.publication"
+            ).fetchone()
+        else:
+            accepted, quarantined = con.execute(
+                """
+                select coalesce(sum(evaluated_rows - failed_rows), 0), coalesce(sum(failed_rows), 0)
+                from dq.validation_runs where suite = 'submission_rows'
+                """
+            ).fetchone()
+            rejected = con.execute(
+                "select count(*) from dq.rejected_files where file_id is not null"
+            ).fetchone()[0]
     finally:
         con.close()
     return Headline(
@@ -80,6 +86,7 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
         rows_accepted=int(accepted),
         rows_quarantined=int(quarantined),
         files_rejected=int(rejected),
+        landing_entries_not_taken=int(not_taken),
     )
 
 
@@ -109,6 +116,7 @@ def format_headline(headline: Headline, warehouse: Path, months_processed: list[
         f"  rows accepted             : {headline.rows_accepted:,}   ({scope})",
         f"  rows quarantined          : {headline.rows_quarantined:,}   ({scope}; see dq.quarantine)",
         f"  files rejected            : {headline.files_rejected:,}   ({scope}; see dq.rejected_files)",
+        f"  not taken from landing    : {headline.landing_entries_not_taken:,}   (see dq.rejected_files)",
         f"  warehouse                 : {warehouse}",
         "",
     ]

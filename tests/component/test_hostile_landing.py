@@ -22,7 +22,7 @@ from smartcity.pipeline import plan_run, run_pull, run_validate
 from smartcity.readers import MB, ReadLimits
 from smartcity.reporting.rejections import write_rejection_reports
 from smartcity.state import connect
-from tests.component.landing import HEADER, make_landing, query, snapshot
+from tests.component.landing import HEADER, make_landing, pull_counts, query, snapshot
 from tests.component.test_sources_http import TOKEN, api, env  # noqa: F401 (fixtures)
 
 MARCH = date(2024, 3, 1)
@@ -281,11 +281,7 @@ def test_names_from_an_http_api_stay_in_their_folders(api, env, tmp_path):  # no
     state.months = {"2024-03": [{"name": name, "rows": rows} for name in names]}
     settings = load_settings({"SMARTCITY_LANDING": base, "SMARTCITY_WAREHOUSE": str(tmp_path / "w.duckdb")})
 
-    assert run_pull(settings, plan_run(settings, "run-1")) == {
-        "files_new": 4,
-        "rows_new": 4,
-        "files_unreadable": 0,
-    }
+    assert run_pull(settings, plan_run(settings, "run-1")) == pull_counts(4, 4, 0)
     stored = dict(query(settings.pipeline_db, "select landing_path, stored_path from raw.received_files"))
     assert set(stored) == {
         FOLDER + ".._.._x.json",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from smartcity.config import REPO_ROOT
 from smartcity.pipeline import plan_run, run_pull, run_validate
 from smartcity.reporting.rejections import HEADERS, neutralise, write_csv, write_xlsx
-from tests.component.landing import CITIES, HEADER, PROJECTS, make_landing, query, settings_for
+from tests.component.landing import CITIES, HEADER, PROJECTS, make_landing, pull_counts, query, settings_for
 
 MARCH = date(2024, 3, 1)
 FOLDER = "submissions/2024-03/"
@@ -84,7 +84,7 @@ def test_sql_from_submitters_is_stored_verbatim_and_never_runs(tmp_path):
     assert not (tmp_path / "x.duckdb").exists() and not (Path.cwd() / "x.duckdb").exists()
 
     # Counted: nothing deleted, updated or lost.
-    assert pulled == {"files_new": 3, "rows_new": 6 + len(sql) + 1, "files_unreadable": 1}
+    assert pulled == pull_counts(3, 6 + len(sql) + 1, 1)
     assert outcome["rows_received"] == 6 + len(sql) + 1
     assert outcome["rows_accepted"] + outcome["rows_quarantined"] == outcome["rows_received"]
     assert query(db, "select count(*), count(distinct reason_code) from dq.quarantine") == [(6, 6)]

@@ -11,7 +11,16 @@ import pytest
 
 from smartcity.ingestion.registry import RegistryError
 from smartcity.pipeline import plan_run, run_pull
-from tests.component.landing import CITIES, HEADER, PROJECTS, make_landing, query, settings_for, snapshot
+from tests.component.landing import (
+    CITIES,
+    HEADER,
+    PROJECTS,
+    make_landing,
+    pull_counts,
+    query,
+    settings_for,
+    snapshot,
+)
 
 CITY_A = (
     HEADER
@@ -39,13 +48,13 @@ def _pull(settings, run_id: str) -> dict:
 def test_pulling_a_month_twice_ingests_nothing_the_second_time(tmp_path):
     settings = settings_for(_landing(tmp_path), tmp_path / "w.duckdb")
     first = _pull(settings, "run-1")
-    assert first == {"files_new": 2, "rows_new": 3, "files_unreadable": 0}
+    assert first == pull_counts(2, 3, 0)
     rows = query(settings.pipeline_db, "select file_id, row_number from raw.submission_rows order by all")
     files = query(settings.pipeline_db, "select * from raw.received_files order by file_id")
     assert len(rows) == 3 and len(files) == 2
 
     second = _pull(settings, "run-2")
-    assert second == {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
+    assert second == pull_counts(0, 0, 0)
     assert (
         query(settings.pipeline_db, "select file_id, row_number from raw.submission_rows order by all")
         == rows
@@ -64,7 +73,7 @@ def test_a_file_changed_under_the_same_name_is_a_new_submission(tmp_path):
     assert new_bytes != old_bytes
     target.write_bytes(new_bytes)
 
-    assert _pull(settings, "run-2") == {"files_new": 1, "rows_new": 2, "files_unreadable": 0}
+    assert _pull(settings, "run-2") == pull_counts(1, 2, 0)
     versions = query(
         settings.pipeline_db,
         "select file_id, stored_path, run_id from raw.received_files "
@@ -114,7 +123,7 @@ def test_unreadable_and_unsupported_files_are_rejected_and_the_others_are_loaded
     landing = _landing(tmp_path, {"broken.xlsx": junk, "notes.txt": "see attached\n"})
     settings = settings_for(landing, tmp_path / "w.duckdb")
 
-    assert _pull(settings, "run-1") == {"files_new": 4, "rows_new": 3, "files_unreadable": 2}
+    assert _pull(settings, "run-1") == pull_counts(4, 3, 2)
     rejected = dict(query(settings.pipeline_db, "select source_file, reason from dq.rejected_files"))
     assert set(rejected) == {"submissions/2024-03/broken.xlsx", "submissions/2024-03/notes.txt"}
     xlsx_reason = rejected["submissions/2024-03/broken.xlsx"]

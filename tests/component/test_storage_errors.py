@@ -29,9 +29,10 @@ from pathlib import Path
 
 import pytest
 
-from smartcity.config import Settings
+from smartcity.config import Settings, load_settings
 from smartcity.errors import StorageError
 from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.publication.guard import WarehouseRefused
 from smartcity.publication.publish import PublishStorageError, parquet_dir, published_warehouse_problem
 from smartcity.state import StateError
 from tests.component.landing import HEADER, make_landing, query, run_steps, settings_for, snapshot
@@ -412,9 +413,14 @@ def test_a_truncated_state_database_is_found_before_anything_is_written_and_can_
     assert settings.pipeline_db.read_bytes() == truncated
     assert settings.warehouse.read_bytes() == previous
 
+    assert "SMARTCITY_REPLACE_WAREHOUSE=yes" in message
     # What the message offers works: with the damaged file moved aside, the state is rebuilt from the landing
-    # area and the warehouse published with the same figures.
+    # area and the warehouse published with the same figures; a new history must be asked for (the state
+    # that knew the published one is gone).
     os.replace(settings.pipeline_db, settings.pipeline_db.with_name("build.duckdb.damaged"))
+    with pytest.raises(WarehouseRefused):
+        plan_run(settings, "rebuilt")
+    settings = load_settings({**settings.as_env(), "SMARTCITY_REPLACE_WAREHOUSE": "yes"})
     plan = run_steps(settings, "rebuilt")
     assert plan.months == [*PREVIOUS_MONTHS, "2024-03"]
     assert marts(settings.warehouse) == lab.marts_with_march

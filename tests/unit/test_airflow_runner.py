@@ -37,3 +37,15 @@ def test_continuation_lines_of_a_reason_are_kept_and_no_failure_gives_none(tmp_p
     ]
     log.write_text("all fine\n", encoding="utf-8")
     assert failure_reason(log) is None
+
+
+def test_the_alerts_log_url_and_full_stop_are_not_part_of_the_reason(tmp_path):
+    log = tmp_path / "run.log"
+    log.write_text(
+        "2026-11-27T06:00:05 [warning  ] failure alert: no alert channel is configured; Smart City pipeline "
+        "failed: DAG smartcity_monthly, task plan, run manual. Error: smartcity.config.ConfigError: "
+        "SMARTCITY_MONTH='2030-01' is a month that has not begun yet. "
+        "Log: http://localhost:8080/dags/smartcity_monthly/runs/manual/tasks/plan [smartcity.alerts]\n",
+        encoding="utf-8",
+    )
+    assert failure_reason(log) == "SMARTCITY_MONTH='2030-01' is a month that has not begun yet"

@@ -15,7 +15,6 @@ import hashlib
 import logging
 import os
 import re
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -23,7 +22,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile
+from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile, NotTaken
 from smartcity.normalize import SUBMISSION_COLUMNS
 from smartcity.readers import ReadLimits, UnreadableFile, read_table
 
@@ -40,6 +39,8 @@ class PullResult:
     files_new: int
     rows_new: int
     files_unreadable: int
+    files_empty: int = 0
+    files_changing: int = 0
 
 
 def sha256_of(path: Path) -> str:
@@ -72,15 +73,37 @@ def storable_text(text: str) -> str:
     return raw.decode("utf-8", "replace")
 
 
+class ChangedWhileCopied(Exception):
+    """The landing file's bytes changed between its checksum and its copy: it is still being written."""
+
+
 def store_copy(source: Path, received_dir: Path, month: date, sha256: str) -> Path:
-    """Write-once copy named by checksum; written to a temporary name, then renamed into place."""
+    """Write-once copy named by checksum, made read-only: written to a temporary name, its checksum checked
+    against `sha256` (the bytes identified), then renamed into place. Raises ChangedWhileCopied when the
+    landing file changed meanwhile (the copy is then discarded: the next run takes the finished file)."""
     folder = received_dir / month.strftime("%Y-%m")
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{sha256[:16]}__{safe_name_tail(source.name)}"
-    if not target.exists():
-        partial = target.with_name(target.name + ".partial")
-        shutil.copyfile(source, partial)
-        os.replace(partial, target)
+    if target.exists():
+        return target
+    partial = target.with_name(target.name + ".partial")
+    digest = hashlib.sha256()
+    try:
+        with source.open("rb") as reader, partial.open("wb") as writer:
+            for block in iter(lambda: reader.read(1 << 20), b""):
+                digest.update(block)
+                writer.write(block)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        if error.filename is not None:
+            raise
+        # A refused write names no file: name the copy, so the message says which disk is full.
+        raise OSError(error.errno, error.strerror, str(partial)) from error
+    if digest.hexdigest() != sha256:
+        partial.unlink(missing_ok=True)
+        raise ChangedWhileCopied(str(source))
+    os.chmod(partial, 0o440)  # evidence of what was sent: never modified, readable by the pipeline only
+    os.replace(partial, target)
     return target
 
 
@@ -101,26 +124,47 @@ def pull_month(
 ) -> PullResult:
     files = landing.submission_files(month)
     known = {row[0] for row in con.execute("select file_id from raw.received_files").fetchall()}
-    new_files = rows = unreadable = 0
+    new_files = rows = unreadable = empty = changing = 0
     for landing_file in files:
         sha256 = sha256_of(landing_file.local_path)
         file_id = file_identity(landing_file.relative_path, sha256)
         if file_id in known:
             continue
-        stored = store_copy(landing_file.local_path, received_dir, month, sha256)
+        try:
+            stored = store_copy(landing_file.local_path, received_dir, month, sha256)
+        except ChangedWhileCopied:
+            log.warning(
+                "not taken: %r changed while it was copied; the next run takes it", landing_file.relative_path
+            )
+            changing += 1
+            continue
         loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id, limits)
         new_files += 1
         rows += max(loaded, 0)
         unreadable += loaded < 0
+        empty += loaded == 0
     log.info(
-        "pull %s: %d file(s) in the landing area, %d new (%d rows), %d unreadable",
+        "pull %s: %d file(s) in the landing area, %d new (%d rows), %d unreadable, %d without a data row",
         month.strftime("%Y-%m"),
         len(files),
         new_files,
         rows,
         unreadable,
+        empty,
     )
-    return PullResult(month, len(files), new_files, rows, unreadable)
+    return PullResult(month, len(files), new_files, rows, unreadable, empty, changing)
+
+
+def record_not_taken(con: duckdb.DuckDBPyConnection, entries: list[NotTaken], run_id: str) -> None:
+    """The landing area's entries not taken at this pull replace those of the last (dq.rejected_files rows
+    without a file_id): the table lists what is there now, and a file fixed or removed leaves it."""
+    con.execute("delete from dq.rejected_files where file_id is null")
+    for entry in entries:
+        con.execute(
+            "insert into dq.rejected_files (run_id, source_file, reason, reason_code, received_month) "
+            "values (?, ?, ?, ?, ?)",
+            [run_id, storable_text(entry.path), entry.reason, entry.reason_code, entry.month],
+        )
 
 
 def _register_file(
@@ -137,7 +181,9 @@ def _register_file(
     arrived_at = datetime.now(UTC)
     landing_path = storable_text(landing_file.relative_path)
     table = reason = None
+    code = "UNREADABLE"
     if stored.suffix.lower() not in SUBMISSION_SUFFIXES:
+        code = "UNSUPPORTED_TYPE"
         reason = (
             f"files of type '{stored.suffix or '(none)'}' are not accepted; "
             "send the submission as .csv, .xlsx or .json"
@@ -146,7 +192,7 @@ def _register_file(
         try:
             table = read_table(stored, limits)
         except UnreadableFile as error:
-            reason = error.reason
+            reason, code = error.reason, error.code
     con.begin()
     try:
         con.execute(
@@ -166,14 +212,23 @@ def _register_file(
                 reason,
             ],
         )
-        if table is None:
+        if table is not None and not table.rows:
+            # Received, but it gives nothing: listed with the files not taken, so it is not silent.
+            code = "NO_DATA_ROWS"
+            reason = (
+                "the file holds no data row (nothing, or only a header): it was received, but nothing was "
+                "taken from it; send the rows under the header"
+            )
+        if reason is not None:
             # %r: a file name may hold a line break, which must not forge a line of the log.
             log.warning("rejected %r: %s", landing_path, reason)
             con.execute(
-                "insert into dq.rejected_files values (?, ?, ?, ?, ?, ?)",
-                [run_id, landing_path, reason, file_id, month, str(stored)],
+                "insert into dq.rejected_files "
+                "(run_id, source_file, reason, file_id, received_month, stored_path, reason_code) "
+                "values (?, ?, ?, ?, ?, ?, ?)",
+                [run_id, landing_path, reason, file_id, month, str(stored), code],
             )
-        elif table.rows:
+        if table is not None and table.rows:
             frame = pd.DataFrame(
                 {
                     "file_id": file_id,

@@ -28,6 +28,8 @@ import duckdb
 from smartcity.config import Settings
 from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
 from smartcity.failpoints import failpoint
+from smartcity.publication.guard import check_warehouse_path
+from smartcity.state import connect
 
 log = logging.getLogger(__name__)
 _READ_ONLY = 0o444
@@ -37,6 +39,28 @@ _READ_ONLY = 0o444
 PUBLISHED_SCHEMAS = ("marts", "dq", "history")
 # What is also exported as Parquet, one file per table.
 PARQUET_SCHEMAS = ("marts", "dq")
+
+
+# What this publication adds: the files received since the last publication (by this run, or by a run killed
+# before it could publish), whatever months were validated again; so a summary never counts again the rows of
+# a month validated a second time for a late file, and a rerun after a crash says what a clean run says.
+RUN_COUNTS = """
+alter table meta.publication add column files_received integer;
+alter table meta.publication add column rows_accepted bigint;
+alter table meta.publication add column rows_quarantined bigint;
+alter table meta.publication add column files_rejected integer;
+alter table meta.publication add column landing_entries_not_taken integer;
+create temporary table new_files as
+select file_id from source_db.raw.received_files
+where run_id not in (select run_id from source_db.pipeline.publications);
+update meta.publication set
+    files_received = (select count(*) from new_files),
+    rows_accepted = (select count(*) from source_db.validated.submissions where file_id in (from new_files)),
+    rows_quarantined = (select count(*) from source_db.dq.quarantine where file_id in (from new_files)),
+    files_rejected = (select count(*) from source_db.dq.rejected_files where file_id in (from new_files)),
+    landing_entries_not_taken = (select count(*) from source_db.dq.rejected_files where file_id is null);
+drop table new_files;
+"""
 
 
 class PublishError(PipelineError):
@@ -144,6 +168,13 @@ def _swap_in_folder(staged: Path, final: Path) -> None:
     shutil.rmtree(previous, ignore_errors=True)
 
 
+def _record_attempt(settings: Settings, run_id: str) -> None:
+    """The state remembers this run before it swaps its warehouse in (guard.py): killed right after the swap,
+    it still knows the warehouse as its own."""
+    with connect(settings.pipeline_db) as con:
+        con.execute("insert into pipeline.publication_attempts values (?, ?)", [run_id, datetime.now(UTC)])
+
+
 def publish(settings: Settings, run_id: str, months: list[date], report_month: date) -> Path:
     warehouse = settings.warehouse
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -176,6 +207,7 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
                 "? as months_processed",
                 [run_id, datetime.now(UTC), report_month, [m.strftime("%Y-%m") for m in months]],
             )
+            con.execute(RUN_COUNTS)
             # Every earlier publication too, so a restatement in history.* can be matched to its run.
             con.execute(
                 "create table meta.publication_log as "
@@ -192,6 +224,9 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
         # never writes this file again, it replaces it.
         os.chmod(partial, _READ_ONLY)
         failpoint("publish.after_copy")
+        # Checked again at the last moment: a file put at the warehouse's path since the run started.
+        check_warehouse_path(settings, None)
+        _record_attempt(settings, run_id)
         os.replace(partial, warehouse)
         failpoint("publish.after_replace")
     except (OSError, duckdb.Error) as error:
