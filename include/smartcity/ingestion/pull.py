@@ -25,7 +25,7 @@ import pandas as pd
 
 from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile
 from smartcity.normalize import SUBMISSION_COLUMNS
-from smartcity.readers import ReadLimits, UnreadableFile, read_table
+from smartcity.readers import RawTable, ReadLimits, UnreadableFile, read_table
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\u0E00-\u0E7F]+")
@@ -123,6 +123,21 @@ def pull_month(
     return PullResult(month, len(files), new_files, rows, unreadable)
 
 
+def read_submission(path: Path, limits: ReadLimits) -> tuple[RawTable | None, str | None]:
+    """A submission file's rows, or why the file is refused (its type, or UnreadableFile's reason). The pull
+    step and `smartcity check` both read files through this, so both refuse the same files with the same
+    words."""
+    if path.suffix.lower() not in SUBMISSION_SUFFIXES:
+        return None, (
+            f"files of type '{path.suffix or '(none)'}' are not accepted; "
+            "send the submission as .csv, .xlsx or .json"
+        )
+    try:
+        return read_table(path, limits), None
+    except UnreadableFile as error:
+        return None, error.reason
+
+
 def _register_file(
     con: duckdb.DuckDBPyConnection,
     landing_file: LandingFile,
@@ -136,17 +151,7 @@ def _register_file(
     """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
     arrived_at = datetime.now(UTC)
     landing_path = storable_text(landing_file.relative_path)
-    table = reason = None
-    if stored.suffix.lower() not in SUBMISSION_SUFFIXES:
-        reason = (
-            f"files of type '{stored.suffix or '(none)'}' are not accepted; "
-            "send the submission as .csv, .xlsx or .json"
-        )
-    else:
-        try:
-            table = read_table(stored, limits)
-        except UnreadableFile as error:
-            reason = error.reason
+    table, reason = read_submission(stored, limits)
     con.begin()
     try:
         con.execute(
