@@ -218,6 +218,17 @@ class SmartCityNotifier(BaseNotifier):
             raise AlertNotSent(f"no alert channel is configured (set {WEBHOOK_VARIABLE} or {EMAIL_VARIABLE})")
 
 
+class PreparedNotifier(SmartCityNotifier):
+    """A notifier for an alert composed beforehand (the deadline watch's list); raises when not sent."""
+
+    def __init__(self, alert: Alert) -> None:
+        super().__init__()
+        self.alert = alert
+
+    def compose(self, context: Any) -> Alert:
+        return self.alert
+
+
 def _get(value: Any, name: str) -> Any:
     if value is None:
         return None

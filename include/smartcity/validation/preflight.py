@@ -90,6 +90,8 @@ class CheckResult:
     # accepted rows only), accepted (bool), reason_code.
     rows: pd.DataFrame = field(default_factory=pd.DataFrame)
     report_lines: dict[str, list[list[Any]]] = field(default_factory=dict)  # the rejection reports' lines
+    # The registry's cities: city_code, name_th, name_en, status, status_since, contact_name, contact_email.
+    cities: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def rows_read(self) -> int:
@@ -126,7 +128,7 @@ def choose_month(paths: list[Path], requested: date | None, now: datetime | None
     """--month; else the month folder the files sit in; else the current month in Bangkok."""
     if requested is not None:
         return requested, "--month"
-    folders = {folder_month(p) for p in paths}
+    folders = {folder_month(p) for p in paths} or {None}
     if len(folders) > 1:
         shown = ", ".join(sorted(f"{m:%Y-%m}" if m else "(no month folder)" for m in folders))
         raise ConfigError(
@@ -162,6 +164,21 @@ def _load_registry(con: duckdb.DuckDBPyConnection, settings: Settings, source: s
         0
     ]
     return f"{where}: {counts['cities']} cities ({certified} certified), {counts['projects']} projects"
+
+
+def _cities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    contacts = con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'registry' and table_name = 'city_contacts'"
+    ).fetchall()[0][0]
+    if not contacts:
+        con.execute(
+            "create table registry.city_contacts "
+            "(city_code varchar, contact_name varchar, contact_email varchar)"
+        )
+    return con.execute(
+        "select c.city_code, c.name_th, c.name_en, c.status, c.status_since, k.contact_name, k.contact_email "
+        "from registry.cities c left join registry.city_contacts k using (city_code) order by c.city_code"
+    ).df()
 
 
 def _registry_from_warehouse(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict[str, int]:
@@ -284,10 +301,12 @@ def check_files(
     month: date | None = None,
     registry_source: str = "landing",
     now: datetime | None = None,
+    require_files: bool = True,
 ) -> CheckResult:
     """Check submission files as the monthly run would validate them in landing month `month` (default:
-    `choose_month`). Raises ConfigError for a usage or configuration mistake."""
-    if not paths:
+    `choose_month`). Raises ConfigError for a usage or configuration mistake. `require_files=False` (the
+    deadline watch, on a month with no file) accepts an empty list."""
+    if not paths and require_files:
         raise ConfigError("give at least one file to check")
     for path in paths:
         if not path.is_file():
@@ -341,6 +360,7 @@ def check_files(
                 history=_history_words(history, folder, month, earlier, same),
                 history_months=history.months if history else [],
                 files=files,
+                cities=_cities(con),
             )
             if not raw.empty:
                 _judge(con, Path(scratch), raw, month, files, cities, result)
