@@ -21,7 +21,9 @@ deadlines as (
         city_code,
         month,
         -- The first instant after the deadline: the 16th of the following month, 00:00 in Bangkok.
-        timezone('Asia/Bangkok', cast(month + interval 1 month + interval 15 day as timestamp)) as after_deadline
+        timezone(
+            'Asia/Bangkok', cast(month + interval 1 month + interval 15 day as timestamp)
+        ) as after_deadline
     from certified
 ),
 
@@ -35,8 +37,8 @@ reported_in_time as (
     inner join accepted
         on
             deadlines.city_code = accepted.city_code
-            and accepted.report_month <= deadlines.month
-            and accepted.submitted_at < deadlines.after_deadline
+            and deadlines.month >= accepted.report_month
+            and deadlines.after_deadline > accepted.submitted_at
     group by deadlines.city_code, deadlines.month
 ),
 
