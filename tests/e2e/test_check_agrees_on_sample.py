@@ -54,18 +54,24 @@ def test_every_warning_is_the_pipelines(checked):
     for month, result in results.items():
         cities = {c for c in result.rows["city_code"].dropna()}
         pipeline = sorted(
-            (source, row, city, project, code, detail)
-            for source, row, city, project, code, detail in query(
-                settings.pipeline_db,
-                "select source_file, row_number, city_code, project_code, warning_code, detail "
-                "from dq.warnings where month = ?",
-                [month],
-            )
-            if source is not None or city in cities
+            (
+                (source, row, city, project, code, detail)
+                for source, row, city, project, code, detail in query(
+                    settings.pipeline_db,
+                    "select source_file, row_number, city_code, project_code, warning_code, detail "
+                    "from dq.warnings where month = ?",
+                    [month],
+                )
+                if source is not None or city in cities
+            ),
+            key=str,
         )
         found = sorted(
-            (w.source_file, w.row_number, w.city_code, w.project_code, w.warning_code, w.detail)
-            for w in result.warnings
+            (
+                (w.source_file, w.row_number, w.city_code, w.project_code, w.warning_code, w.detail)
+                for w in result.warnings
+            ),
+            key=str,
         )
         assert found == pipeline, month
     codes = {w.warning_code for result in results.values() for w in result.warnings}

@@ -499,6 +499,8 @@ def _row_outcomes(con: duckdb.DuckDBPyConnection, verdicts, files: list[CheckedF
         [[f.file_id for f in files]],
     ).df()
     outcome = outcome.merge(used, on=["file_id", "row_number"], how="left")
+    reasons = outcome["reason_code"].astype(object)
+    outcome["reason_code"] = reasons.where(reasons.notna(), None)  # None, not NaN, for an accepted row
     return outcome.drop(columns=["file_id"])
 
 
