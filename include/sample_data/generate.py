@@ -43,6 +43,8 @@ CITY_COLUMNS = (
     "peer_group",
     "status",
     "status_since",
+    "contact_name",
+    "contact_email",
 )
 PROJECT_COLUMNS = (
     "project_code",
@@ -65,10 +67,19 @@ Table = tuple[tuple[str, ...], list[dict[str, str]]]
 
 
 def city_rows() -> list[dict[str, str]]:
-    rows = [
-        {column: getattr(c, column if column != "city_code" else "code") for column in CITY_COLUMNS}
-        for c in registry.ALL_CITIES
-    ]
+    rows = []
+    for c in registry.ALL_CITIES:
+        contact_name, contact_email = registry.CONTACTS.get(c.code, ("", ""))
+        rows.append(
+            {
+                **{
+                    column: getattr(c, column if column != "city_code" else "code")
+                    for column in CITY_COLUMNS[:-2]
+                },
+                "contact_name": contact_name,
+                "contact_email": contact_email,
+            }
+        )
     return sorted(rows, key=lambda r: r["city_code"])
 
 
@@ -238,7 +249,7 @@ superseded or quarantined with its reason code, and the files the pipeline must 
   projects in the registry but do not report progress.
 - Deliberate cases in the data: a few registry dates are written in BE (e.g. `2564-06-15`, `2566-10`), two
   projects are cancelled during the year, two never report, three are suspended for a while, some cities skip
-  a month.
+  a month. A few cities have a contact (`contact_name`, `contact_email`, illustrative, under `.example`).
 
 ## Formats and spellings
 

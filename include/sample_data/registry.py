@@ -149,6 +149,15 @@ SUSPENDED = {  # city -> (first, last) suspended month; the last one is still su
 # Plan-assessment level (0-100) for a few cities, echoing the 2023 index leaders; others are drawn at random.
 PLAN_QUALITY = {"WANGCHAN_VALLEY": 88, "PHUKET": 87, "SAMYAN": 85, "CHACHOENGSAO": 82, "KHLONG_PHADUNG": 80}
 
+# The optional contact columns of cities.csv (the deadline watch names whom to chase), for some cities only:
+# illustrative names and addresses under the reserved .example domain, never real people.
+CONTACTS = {
+    "KRABI": ("Krabi smart city desk (illustrative)", "smartcity@krabi.example"),
+    "NAKHON_RAYONG": ("Nakhon Rayong data officer (illustrative)", "data@nakhon-rayong.example"),
+    "PHUKET": ("ผู้ประสานงานเมืองอัจฉริยะภูเก็ต (สมมติ)", "smartcity@phuket.example"),
+    "YALA": ("Yala city reporting team (illustrative)", "report@yala.example"),
+}
+
 DIMENSIONS = ("ENV", "ENE", "MOB", "ECO", "LIV", "PEO", "GOV")
 OBSTACLES = ("BUDGET", "POLICY", "PERSONNEL", "PROCUREMENT", "TECHNICAL", "LEGAL", "OTHER")
 

@@ -1,28 +1,39 @@
-"""Telling people a run failed: the `on_failure_callback` of the DAGs' tasks.
+"""The pipeline's alert channel, on Airflow notifiers: a failed task, and the deadline watch's list of cities
+that have not reported.
 
-Where the alert goes is set in the environment of the Airflow workers:
+Where alerts go is set in the environment of the Airflow workers (the same settings as before notifiers):
 
-- `SMARTCITY_ALERT_WEBHOOK`: an http(s) URL; the alert is POSTed there as JSON (`dag`, `task`, `run`, `month`,
-  `error`, `log_url`, `try_number`, and `text` for chat tools that show one field), with a timeout and up to
-  3 tries;
-- else `SMARTCITY_ALERT_EMAIL`: comma-separated addresses; the alert is sent through the SMTP server of the
-  standard Airflow settings (`AIRFLOW__SMTP__SMTP_HOST`, `_PORT`, `_USER`, `_PASSWORD`, `_MAIL_FROM`,
-  `_STARTTLS`, `_SSL`, `_TIMEOUT`);
+- `SMARTCITY_ALERT_WEBHOOK`: an http(s) URL; the alert is POSTed there as JSON through the HTTP provider's
+  `HttpNotifier`, with a timeout and up to 3 tries;
+- else `SMARTCITY_ALERT_EMAIL`: comma-separated addresses; the alert is e-mailed through the SMTP provider's
+  `SmtpNotifier`, with the SMTP server of the standard Airflow settings (`AIRFLOW__SMTP__SMTP_HOST`, `_PORT`,
+  `_USER`, `_PASSWORD`, `_MAIL_FROM`, `_STARTTLS`, `_SSL`, `_TIMEOUT`);
 - else a warning in the task log says that no alert channel is configured.
 
-The callback never raises: a broken alert channel must not hide the failure it reports, and Airflow would only
-log the exception anyway. Nothing here imports Airflow, so it is tested with a context dict shaped like
-Airflow's.
+Both settings are turned into an Airflow connection object here (not looked up in Airflow's metadata), so the
+channel works the same in a task, a callback, a test or `airflow dags test`. Alert text is never rendered as a
+Jinja template: an error message or a city name cannot inject one.
+
+`notify_failure` (a `FailureNotifier`) is the DAGs' `on_failure_callback`; it never raises, since a broken
+alert channel must not hide the failure it reports. The deadline watch (`deadline_watch.py`) sends its list
+with `MissingSubmissionsNotifier`, which raises when no channel took the alert, so the task fails and retries.
 """
 
 from __future__ import annotations
 
+import html
+import json
 import logging
 import os
-import smtplib
-import time
-from email.message import EmailMessage
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
+
+from airflow.providers.common.compat.notifier import BaseNotifier
+from airflow.providers.http.hooks.http import HttpHook
+from airflow.providers.http.notifications.http import HttpNotifier
+from airflow.providers.smtp.hooks.smtp import SmtpHook
+from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +42,191 @@ EMAIL_VARIABLE = "SMARTCITY_ALERT_EMAIL"
 WEBHOOK_TRIES = 3
 WEBHOOK_TIMEOUT_SECONDS = 10
 RETRY_DELAYS_SECONDS = (2.0, 5.0)  # before the 2nd and the 3rd try
+WEBHOOK_CONN_ID = "smartcity_alert_webhook"
+SMTP_CONN_ID = "smartcity_alert_smtp"
+
+
+class AlertNotSent(Exception):
+    """No configured channel took the alert."""
+
+
+@dataclass(frozen=True)
+class Alert:
+    subject: str  # the e-mail's subject
+    text: str  # plain text, for e-mail and chat tools that show one field
+    payload: dict[str, Any] = field(default_factory=dict)  # the webhook's JSON (`text` added unless given)
+
+
+# ------------------------------------------------------------------------------------------- channels
+
+
+def _connection(conn_id: str, **fields: Any):
+    from airflow.sdk import Connection
+
+    return Connection(conn_id=conn_id, **fields)
+
+
+class _WebhookHook(HttpHook):
+    """The HTTP provider's hook on SMARTCITY_ALERT_WEBHOOK: the whole URL is the connection's host."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(method="POST", http_conn_id=WEBHOOK_CONN_ID)
+        self._url = url
+
+    def get_connection(self, conn_id: str):  # type: ignore[override]
+        return _connection(conn_id, conn_type="http", host=self._url)
+
+
+class WebhookNotifier(HttpNotifier):
+    """`HttpNotifier` posting JSON to the webhook URL, tried up to WEBHOOK_TRIES times."""
+
+    def __init__(self, url: str, payload: dict[str, Any]) -> None:
+        super().__init__(
+            http_conn_id=WEBHOOK_CONN_ID,
+            json=payload,
+            extra_options={"timeout": WEBHOOK_TIMEOUT_SECONDS},
+        )
+        self.url = url
+
+    @cached_property
+    def hook(self) -> HttpHook:
+        return _WebhookHook(self.url)
+
+    def notify(self, context: Any) -> None:
+        import tenacity
+
+        def wait(state: tenacity.RetryCallState) -> float:
+            return RETRY_DELAYS_SECONDS[min(state.attempt_number, len(RETRY_DELAYS_SECONDS)) - 1]
+
+        def failed(state: tenacity.RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome else None
+            log.warning(
+                "alert: webhook try %d/%d failed (%s: %s)",
+                state.attempt_number,
+                WEBHOOK_TRIES,
+                type(error).__name__,
+                error,
+            )
+
+        try:
+            self.hook.run_with_advanced_retry(
+                {
+                    "stop": tenacity.stop_after_attempt(WEBHOOK_TRIES),
+                    "wait": wait,
+                    "retry": tenacity.retry_if_exception_type(Exception),
+                    "after": failed,
+                    "reraise": True,
+                },
+                endpoint=None,
+                json=self.json,
+                extra_options=self.extra_options,
+            )
+        except Exception as error:
+            raise AlertNotSent(
+                f"the webhook did not accept the alert after {WEBHOOK_TRIES} tries ({error})"
+            ) from error
+        log.info("alert posted to the webhook")
+
+
+def _smtp_setting(name: str, default: str) -> str:
+    return os.environ.get(f"AIRFLOW__SMTP__{name.upper()}", default).strip()
+
+
+def _is_true(value: str) -> bool:
+    return value.lower() in ("1", "true", "yes", "on")
+
+
+class _SettingsSmtpHook(SmtpHook):
+    """The SMTP provider's hook on the AIRFLOW__SMTP__* settings."""
+
+    def __init__(self) -> None:
+        super().__init__(smtp_conn_id=SMTP_CONN_ID)
+
+    def get_connection(self, conn_id: str):  # type: ignore[override]
+        extra = {
+            # STARTTLS is required when on (the default): a server without it gets no message, rather than a
+            # password in clear.
+            "disable_tls": not _is_true(_smtp_setting("smtp_starttls", "true")),
+            "disable_ssl": not _is_true(_smtp_setting("smtp_ssl", "false")),
+            "timeout": int(float(_smtp_setting("smtp_timeout", "30"))),
+            "retry_limit": 0,
+            "from_email": _smtp_setting("smtp_mail_from", "airflow@example.com"),
+        }
+        return _connection(
+            conn_id,
+            conn_type="smtp",
+            host=_smtp_setting("smtp_host", "localhost"),
+            port=int(_smtp_setting("smtp_port", "25")),
+            login=_smtp_setting("smtp_user", "") or None,
+            password=_smtp_setting("smtp_password", "") or None,
+            extra=json.dumps(extra),
+        )
+
+
+class EmailNotifier(SmtpNotifier):
+    """`SmtpNotifier` sending the alert's text (preformatted HTML) to the SMARTCITY_ALERT_EMAIL addresses."""
+
+    def __init__(self, recipients: list[str], alert: Alert) -> None:
+        super().__init__(
+            to=recipients,
+            from_email=_smtp_setting("smtp_mail_from", "airflow@example.com"),
+            subject=alert.subject,
+            html_content=f"<pre>{html.escape(alert.text)}</pre>",
+            smtp_conn_id=SMTP_CONN_ID,
+        )
+
+    @cached_property
+    def hook(self) -> SmtpHook:
+        return _SettingsSmtpHook()
+
+
+def deliver(alert: Alert, context: Any = None) -> bool:
+    """Send the alert through the configured channel, with the providers' notifiers (called directly: the
+    text is final, never a template). True when a channel took it; False when none is configured."""
+    webhook = os.environ.get(WEBHOOK_VARIABLE, "").strip()
+    recipients = [a.strip() for a in os.environ.get(EMAIL_VARIABLE, "").split(",") if a.strip()]
+    if webhook:
+        WebhookNotifier(webhook, {"text": alert.text, **alert.payload}).notify(context or {})
+        return True
+    if recipients:
+        EmailNotifier(recipients, alert).notify(context or {})
+        log.info("alert e-mailed to %s", ", ".join(recipients))
+        return True
+    log.warning(
+        "alert: no alert channel is configured (set %s or %s); %s",
+        WEBHOOK_VARIABLE,
+        EMAIL_VARIABLE,
+        alert.text,
+    )
+    return False
+
+
+# ------------------------------------------------------------------------------------------- notifiers
+
+
+class SmartCityNotifier(BaseNotifier):
+    """A notifier whose alert is composed from the Airflow context in code, then delivered by `deliver`."""
+
+    def compose(self, context: Any) -> Alert:
+        raise NotImplementedError
+
+    def render_template_fields(self, context: Any, jinja_env: Any = None) -> None:
+        """Nothing to render: an alert's text is composed in code and may quote input (errors, names)."""
+
+    def notify(self, context: Any) -> None:
+        if not deliver(self.compose(context), context):
+            raise AlertNotSent(f"no alert channel is configured (set {WEBHOOK_VARIABLE} or {EMAIL_VARIABLE})")
+
+
+class PreparedNotifier(SmartCityNotifier):
+    """A notifier for an alert composed beforehand (the deadline watch's list); raises when not sent."""
+
+    def __init__(self, alert: Alert) -> None:
+        super().__init__()
+        self.alert = alert
+
+    def compose(self, context: Any) -> Alert:
+        return self.alert
 
 
 def _get(value: Any, name: str) -> Any:
@@ -57,7 +253,7 @@ def _month(context: dict) -> str | None:
 
 
 def failure_message(context: dict) -> dict[str, Any]:
-    """What an alert says, from the context Airflow hands to `on_failure_callback`."""
+    """What a failure alert says, from the context Airflow hands to `on_failure_callback`."""
     ti = _get(context, "ti") or _get(context, "task_instance")
     dag = _get(context, "dag")
     dag_run = _get(context, "dag_run")
@@ -87,82 +283,28 @@ def failure_message(context: dict) -> dict[str, Any]:
     return message
 
 
-def _post_webhook(url: str, message: dict[str, Any]) -> bool:
-    import requests
+class FailureNotifier(SmartCityNotifier):
+    """The DAGs' `on_failure_callback`: the failed task, its run and error, to the alert channel."""
 
-    for attempt in range(1, WEBHOOK_TRIES + 1):
-        try:
-            response = requests.post(url, json=message, timeout=WEBHOOK_TIMEOUT_SECONDS)
-            if response.status_code < 300:
-                log.info("failure alert posted to the webhook (try %d)", attempt)
-                return True
-            problem = f"HTTP {response.status_code}"
-        except requests.RequestException as error:
-            problem = f"{type(error).__name__}: {error}"
-        log.warning("failure alert: webhook try %d/%d failed (%s)", attempt, WEBHOOK_TRIES, problem)
-        if attempt < WEBHOOK_TRIES:
-            time.sleep(RETRY_DELAYS_SECONDS[min(attempt, len(RETRY_DELAYS_SECONDS)) - 1])
-    log.error("failure alert: the webhook did not accept the alert after %d tries", WEBHOOK_TRIES)
-    return False
-
-
-def _smtp_setting(name: str, default: str) -> str:
-    return os.environ.get(f"AIRFLOW__SMTP__{name.upper()}", default).strip()
-
-
-def _is_true(value: str) -> bool:
-    return value.lower() in ("1", "true", "yes", "on")
-
-
-def _send_email(recipients: list[str], message: dict[str, Any]) -> bool:
-    email = EmailMessage()
-    email["Subject"] = (
-        f"[smartcity] {message['dag']}.{message['task']} failed ({message['month'] or 'no month'})"
-    )
-    email["From"] = _smtp_setting("smtp_mail_from", "airflow@example.com")
-    email["To"] = ", ".join(recipients)
-    email.set_content(
-        "\n".join(f"{key}: {message[key]}" for key in ("dag", "task", "run", "month", "error", "log_url"))
-    )
-    host = _smtp_setting("smtp_host", "localhost")
-    port = int(_smtp_setting("smtp_port", "25"))
-    timeout = float(_smtp_setting("smtp_timeout", "30"))
-    user = _smtp_setting("smtp_user", "")
-    password = _smtp_setting("smtp_password", "")
-    smtp_class = smtplib.SMTP_SSL if _is_true(_smtp_setting("smtp_ssl", "false")) else smtplib.SMTP
-    with smtp_class(host, port, timeout=timeout) as server:
-        server.ehlo()
-        if smtp_class is smtplib.SMTP and _is_true(_smtp_setting("smtp_starttls", "true")):
-            if server.has_extn("starttls"):
-                server.starttls()
-                server.ehlo()
-            elif user:
-                raise smtplib.SMTPException(
-                    "the server offers no STARTTLS; not sending the password in clear"
-                )
-        if user:
-            server.login(user, password)
-        server.send_message(email)
-    log.info("failure alert e-mailed to %s through %s:%d", ", ".join(recipients), host, port)
-    return True
-
-
-def notify_failure(context: dict) -> None:
-    """`on_failure_callback`: send the failure to the configured channel. Never raises."""
-    try:
+    def compose(self, context: Any) -> Alert:
         message = failure_message(context)
-        webhook = os.environ.get(WEBHOOK_VARIABLE, "").strip()
-        recipients = [a.strip() for a in os.environ.get(EMAIL_VARIABLE, "").split(",") if a.strip()]
-        if webhook:
-            _post_webhook(webhook, message)
-        elif recipients:
-            _send_email(recipients, message)
-        else:
-            log.warning(
-                "failure alert: no alert channel is configured (set %s or %s); %s",
-                WEBHOOK_VARIABLE,
-                EMAIL_VARIABLE,
-                message["text"],
-            )
-    except Exception:  # an alert must never fail the callback
-        log.exception("failure alert could not be sent")
+        month = message["month"] or "no month"
+        return Alert(
+            subject=f"[smartcity] {message['dag']}.{message['task']} failed ({month})",
+            text="\n".join(
+                f"{key}: {message[key]}" for key in ("dag", "task", "run", "month", "error", "log_url")
+            ),
+            payload={"kind": "failure", **message},  # `text`: the one-line summary
+        )
+
+    def __call__(self, *args: Any) -> None:
+        """Send the alert; never raise (the failure it reports must stay the task's error)."""
+        try:
+            self.notify(args[0] if len(args) == 1 else {})
+        except AlertNotSent as error:
+            log.error("failure alert: %s", error)
+        except Exception:
+            log.exception("failure alert could not be sent")
+
+
+notify_failure = FailureNotifier()

@@ -123,6 +123,49 @@ def command_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_check(args: argparse.Namespace) -> int:
+    """`smartcity check FILE...`: exit 0 when every row would be accepted, 1 when not (docs/check.md)."""
+    from pathlib import Path
+
+    from smartcity.config import parse_month_setting
+    from smartcity.ingestion.registry import RegistryError
+    from smartcity.reporting.check_text import render
+    from smartcity.reporting.rejections import write_report_files
+    from smartcity.validation.preflight import check_files
+
+    settings = load_settings()
+    month = parse_month_setting(args.month, "--month") if args.month else None
+    report_dir = _report_folder(settings, args.report) if args.report else None
+    try:
+        result = check_files(settings, [Path(f) for f in args.files], month, args.registry)
+    except RegistryError as error:  # the registry checked against is unusable: a setting to fix
+        raise ConfigError(str(error)) from error
+    _say(render(result))
+    if report_dir is not None:
+        written = write_report_files(report_dir, result.report_lines)
+        _say(
+            "รายงานแถวที่ถูกปฏิเสธ / Rejection report: "
+            + (", ".join(str(p) for p in written) if written else "none: no row would be quarantined")
+        )
+    return 0 if result.all_accepted else 1
+
+
+def _report_folder(settings: Settings, value: str):
+    """--report: a folder of the user's, never inside the landing area or the pipeline's state."""
+    from pathlib import Path
+
+    folder = Path(value).expanduser().resolve()
+    protected = [settings.state_dir, settings.warehouse.parent / settings.warehouse.name]
+    if "://" not in settings.landing:
+        protected.append(Path(settings.landing).expanduser().resolve())
+    for root in protected:
+        if folder == root or root in folder.parents:
+            raise ConfigError(
+                f"--report {value} lies inside {root}, which the check never writes to: choose another folder"
+            )
+    return folder
+
+
 def _first_of(month: str):
     from smartcity.config import parse_month_setting
 
@@ -143,6 +186,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     report.add_argument("--month", help="report month, YYYY-MM (CE); default: the latest published month")
     report.set_defaults(handler=command_report)
+    check = commands.add_parser(
+        "check",
+        help="check submission files before sending them: the verdict the monthly run would give",
+        description="Check submission files as the monthly run would, without sending them: every row "
+        "that would be quarantined, with its reason and how to fix it, every warning, and a verdict, in Thai "
+        "and English. Exit status 0: every row would be accepted; 1: some would not (or a file would be "
+        "rejected); 2: a usage or configuration error. Writes nothing but the --report folder. See "
+        "docs/check.md.",
+    )
+    check.add_argument("files", nargs="+", metavar="FILE", help="a .csv, .xlsx or .json submission file")
+    check.add_argument(
+        "--month",
+        help="the landing month, YYYY-MM (CE); default: the folder submissions/<YYYY-MM>/ the files sit in, "
+        "else the current month in Bangkok",
+    )
+    check.add_argument(
+        "--registry",
+        choices=("landing", "warehouse"),
+        default="landing",
+        help="check against the registry of the landing area (SMARTCITY_LANDING, default) or of the "
+        "published warehouse (SMARTCITY_WAREHOUSE)",
+    )
+    check.add_argument(
+        "--report",
+        metavar="FOLDER",
+        help="also write the rejection report the pipeline sends back (<city>.csv and .xlsx) into FOLDER",
+    )
+    check.set_defaults(handler=command_check)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:

@@ -308,13 +308,17 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
     if not plan.months:
         return totals
     from smartcity.reporting.rejections import write_rejection_reports
+    from smartcity.validation import accepted_history
     from smartcity.validation.submissions import validate_month
 
     runner = _suite_runner(settings, defer_docs=True)
+    snapshots = accepted_history.history_dir(settings)  # read by `smartcity check` and the deadline watch
     with connect(settings.pipeline_db) as con:
+        accepted_history.export_missing_months(con, snapshots)
         for position, month in enumerate(plan.month_dates, start=1):
             outcome = validate_month(con, runner, month, plan.run_id)
             write_rejection_reports(con, settings.reports_dir / "rejections", month)
+            accepted_history.export_month(con, snapshots, month)
             totals["rows_received"] += outcome.rows_received
             totals["rows_accepted"] += outcome.rows_accepted
             totals["rows_quarantined"] += outcome.rows_quarantined

@@ -1,5 +1,6 @@
-"""The DAGs' failure alert (`smartcity.alerts.notify_failure`) against a real HTTP server and a real (minimal)
-SMTP server on 127.0.0.1, called with a context shaped like the one Airflow hands to `on_failure_callback`."""
+"""The DAGs' failure alert (`smartcity.alerts.notify_failure`, a notifier over the HTTP and SMTP providers'
+notifiers) against a real HTTP server and a real (minimal) SMTP server on 127.0.0.1, called with a context
+shaped like the one Airflow hands to `on_failure_callback`."""
 
 from __future__ import annotations
 
@@ -223,7 +224,8 @@ def test_without_a_webhook_the_alert_is_emailed_through_smtp(monkeypatch, no_cha
     assert envelope["to"] == ["<bi-team@example.org>", "<ops@example.org>"]
     email = message_from_bytes(envelope["data"], policy=default_policy)
     assert email["Subject"] == "[smartcity] smartcity_monthly.transform failed (2024-03)"
-    body = email.get_content()
+    # SmtpNotifier sends a multipart message; the text is its HTML part, preformatted.
+    body = email.get_body(preferencelist=("html", "plain")).get_content()
     assert "run: manual__2024-04-20" in body
     assert "error: RuntimeError: dbt build failed: 2 tests failed" in body
     assert f"log_url: {LOG_URL}" in body

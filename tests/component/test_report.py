@@ -70,6 +70,10 @@ create table dq.city_quality_monthly as from (values
     ('ZZZ', date '2024-03-01', 0, 0, 0, 0, false, false),
     ('AAA', date '2024-02-01', 10, 10, 0, 0, true, true)
 ) t(city_code, month, rows_received, rows_accepted, rows_superseded, rows_quarantined, on_time, is_certified);
+create table dq.missing_submissions as from (values
+    ('BBB', date '2024-03-01', timestamptz '2024-04-15 23:59:59+07', date '2024-02-01', 1, 3),
+    ('EVL', date '2024-03-01', timestamptz '2024-04-15 23:59:59+07', null, 0, 0)
+) t(city_code, month, deadline, last_month_reported, files_received, rows_accepted);
 create table dq.rejected_files as from (values
     ('submissions/2024-03/scan.xlsx', date '2024-03-01'), ('submissions/2024-02/x.json', date '2024-02-01')
 ) t(source_file, received_month);
@@ -177,3 +181,12 @@ def test_the_ranking_chart_is_saved_as_png(settings, tmp_path):
 def test_charts_are_the_same_for_the_same_data(settings):
     data = read_report_data(settings.warehouse)
     assert report.chart_svg("ranking", data) == report.chart_svg("ranking", data)
+
+
+def test_the_cities_with_nothing_accepted_by_the_deadline_are_listed(settings):
+    data = read_report_data(settings.warehouse)
+    # The silent certified city first (no file), then the late one; the same cities as cities_late.
+    assert [(r["city_code"], r["files_received"]) for r in data.missing] == [("EVL", 0), ("BBB", 1)]
+    assert len(data.missing) == data.headline["cities_late"]
+    page = render_report(data)
+    assert 'id="table-missing"' in page and "(EVL)" in page.split('id="table-missing"')[1]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile, NotTaken
 from smartcity.normalize import SUBMISSION_COLUMNS
-from smartcity.readers import ReadLimits, UnreadableFile, read_table
+from smartcity.readers import RawTable, ReadLimits, UnreadableFile, read_table
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\u0E00-\u0E7F]+")
@@ -167,6 +167,41 @@ def record_not_taken(con: duckdb.DuckDBPyConnection, entries: list[NotTaken], ru
         )
 
 
+@dataclass(frozen=True)
+class ReadOutcome:
+    """What reading a submission file gave: its table (None when it cannot be read), and when nothing can be
+    taken from it, why (`reason`, for the submitter) and the kind (`code`, dq.rejected_files.reason_code)."""
+
+    table: RawTable | None
+    reason: str | None = None
+    code: str | None = None
+
+
+NO_DATA_ROWS = (
+    "the file holds no data row (nothing, or only a header): it was received, but nothing was taken from it; "
+    "send the rows under the header"
+)
+
+
+def read_submission(path: Path, limits: ReadLimits) -> ReadOutcome:
+    """A submission file's rows, or why nothing is taken from it (its type, UnreadableFile's reason, no data
+    row). The pull step and `smartcity check` both read files through this, so both refuse the same files
+    with the same words."""
+    if path.suffix.lower() not in SUBMISSION_SUFFIXES:
+        reason = (
+            f"files of type '{path.suffix or '(none)'}' are not accepted; "
+            "send the submission as .csv, .xlsx or .json"
+        )
+        return ReadOutcome(None, reason, "UNSUPPORTED_TYPE")
+    try:
+        table = read_table(path, limits)
+    except UnreadableFile as error:
+        return ReadOutcome(None, error.reason, error.code)
+    if not table.rows:  # received, but it gives nothing: listed, so it is not silent
+        return ReadOutcome(table, NO_DATA_ROWS, "NO_DATA_ROWS")
+    return ReadOutcome(table)
+
+
 def _register_file(
     con: duckdb.DuckDBPyConnection,
     landing_file: LandingFile,
@@ -180,19 +215,8 @@ def _register_file(
     """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
     arrived_at = datetime.now(UTC)
     landing_path = storable_text(landing_file.relative_path)
-    table = reason = None
-    code = "UNREADABLE"
-    if stored.suffix.lower() not in SUBMISSION_SUFFIXES:
-        code = "UNSUPPORTED_TYPE"
-        reason = (
-            f"files of type '{stored.suffix or '(none)'}' are not accepted; "
-            "send the submission as .csv, .xlsx or .json"
-        )
-    else:
-        try:
-            table = read_table(stored, limits)
-        except UnreadableFile as error:
-            reason, code = error.reason, error.code
+    outcome = read_submission(stored, limits)
+    table, reason, code = outcome.table, outcome.reason, outcome.code
     con.begin()
     try:
         con.execute(
@@ -209,16 +233,9 @@ def _register_file(
                 table.file_format if table else None,
                 table.encoding if table else None,
                 len(table.rows) if table else None,
-                reason,
+                reason if table is None else None,
             ],
         )
-        if table is not None and not table.rows:
-            # Received, but it gives nothing: listed with the files not taken, so it is not silent.
-            code = "NO_DATA_ROWS"
-            reason = (
-                "the file holds no data row (nothing, or only a header): it was received, but nothing was "
-                "taken from it; send the rows under the header"
-            )
         if reason is not None:
             # %r: a file name may hold a line break, which must not forge a line of the log.
             log.warning("rejected %r: %s", landing_path, reason)

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 CODE = re.compile(r"^[A-Z0-9_-]{2,40}$")
 PROVINCE = re.compile(r"^TH-\d{2}$")
+# A contact e-mail address, loosely: one @, no spaces, a dot in the domain (the alert only shows it).
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 DIMENSIONS = ("ENV", "ENE", "MOB", "ECO", "LIV", "PEO", "GOV")
 OPERATOR_TYPES = (
     "local_government",
@@ -115,6 +117,13 @@ def _code(pattern: re.Pattern[str], what: str) -> Callable[[str], str]:
     return parse
 
 
+def _email(text: str) -> str:
+    value = text.strip()
+    if len(value) > 254 or not EMAIL.match(value):
+        raise ParseError(f"{text!r} is not an e-mail address (name@domain)")
+    return value
+
+
 def _read(landing: LandingArea, name: str, required: bool) -> list[dict]:
     landing_file = landing.registry_file(name)
     if landing_file is None:
@@ -162,9 +171,12 @@ def normalise_cities(rows: list[dict]) -> tuple[pd.DataFrame, list[str]]:
                 "peer_group": sheet.value(row, number, "peer_group", _one_of(("city", "province"))),
                 "status": sheet.value(row, number, "status", _one_of(CITY_STATUSES)),
                 "status_since": sheet.value(row, number, "status_since", parse_date),
+                # Optional: whom the deadline watch names when the city has not reported.
+                "contact_name": clean_text(row.get("contact_name")),
+                "contact_email": sheet.value(row, number, "contact_email", _email, required=False),
             }
         )
-    frame = pd.DataFrame(records, columns=list(_CITY_TYPES))
+    frame = pd.DataFrame(records, columns=[*_CITY_TYPES, "contact_name", "contact_email"])
     _check_unique(sheet, frame, "city_code")
     return frame, sheet.faults
 
@@ -249,6 +261,9 @@ _CITY_TYPES = {
     "status": "varchar",
     "status_since": "date",
 }
+# Contacts are kept apart from registry.cities, which dbt snapshots into the published history: a person's
+# name and address reach the deadline watch's alert, not every BI user.
+_CONTACT_TYPES = {"city_code": "varchar", "contact_name": "varchar", "contact_email": "varchar"}
 _PROJECT_TYPES = {
     "project_code": "varchar",
     "city_code": "varchar",
@@ -347,6 +362,8 @@ def load_registry(
     _remember_removed(con, "cities", "city_code", cities, removed_from)
     _remember_removed(con, "projects", "project_code", projects, removed_from)
     _replace_table(con, "registry.cities", cities, _CITY_TYPES)
+    contacts = cities[cities["contact_name"].notna() | cities["contact_email"].notna()]
+    _replace_table(con, "registry.city_contacts", contacts, _CONTACT_TYPES)
     _replace_table(con, "registry.projects", projects, _PROJECT_TYPES)
     _replace_table(con, "registry.plan_assessments", assessments, _ASSESSMENT_TYPES)
     _ensure_removed_tables(con)

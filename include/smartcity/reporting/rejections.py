@@ -129,13 +129,17 @@ def write_xlsx(path: Path, lines: list[list[Any]], title: str) -> None:
     book.save(path)
 
 
-def write_rejection_reports(con: duckdb.DuckDBPyConnection, folder: Path, month: date) -> list[Path]:
-    """Rewrite `<folder>/<YYYY-MM>/` with one CSV and one XLSX per city with quarantined rows."""
-    target = folder / month.strftime("%Y-%m")
-    shutil.rmtree(target, ignore_errors=True)
+def rejection_lines(con: duckdb.DuckDBPyConnection, month: date) -> dict[str, list[list[Any]]]:
+    """The lines of each report of a landing month, by report (city code, or UNKNOWN_CITY)."""
     by_report: dict[str, list[list[Any]]] = {}
     for row in con.execute(QUARANTINED_ROWS, [month]).fetchall():
         by_report.setdefault(row[0], []).append(_report_line(row))
+    return by_report
+
+
+def write_report_files(target: Path, by_report: dict[str, list[list[Any]]]) -> list[Path]:
+    """One CSV and one XLSX per report in `target` (created if needed); returns the files written. Used by
+    the validate step and by `smartcity check`, so a city gets the same report from both."""
     if not by_report:
         return []
     target.mkdir(parents=True, exist_ok=True)
@@ -145,11 +149,21 @@ def write_rejection_reports(con: duckdb.DuckDBPyConnection, folder: Path, month:
         write_csv(target / f"{stem}.csv", lines)
         write_xlsx(target / f"{stem}.xlsx", lines, title="แถวที่ถูกปฏิเสธ Rejected rows")
         written += [target / f"{stem}.csv", target / f"{stem}.xlsx"]
-    log.info(
-        "rejection reports %s: %d quarantined row(s) for %d report(s) in %s",
-        f"{month:%Y-%m}",
-        sum(len(lines) for lines in by_report.values()),
-        len(by_report),
-        target,
-    )
+    return written
+
+
+def write_rejection_reports(con: duckdb.DuckDBPyConnection, folder: Path, month: date) -> list[Path]:
+    """Rewrite `<folder>/<YYYY-MM>/` with one CSV and one XLSX per city with quarantined rows."""
+    target = folder / month.strftime("%Y-%m")
+    shutil.rmtree(target, ignore_errors=True)
+    by_report = rejection_lines(con, month)
+    written = write_report_files(target, by_report)
+    if written:
+        log.info(
+            "rejection reports %s: %d quarantined row(s) for %d report(s) in %s",
+            f"{month:%Y-%m}",
+            sum(len(lines) for lines in by_report.values()),
+            len(by_report),
+            target,
+        )
     return written

@@ -77,6 +77,7 @@ class ReportData:
     obstacles: list[dict[str, Any]]
     quality: list[dict[str, Any]]  # dq.city_quality_monthly of `month`, with names
     top_progress: list[dict[str, Any]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)  # dq.missing_submissions of `month`
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -156,6 +157,16 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
             """,
             [month],
         )
+        missing = _rows(
+            con,
+            """
+            select m.*, coalesce(c.name_en, m.city_code) as name_en,
+                coalesce(c.name_th, m.city_code) as name_th
+            from dq.missing_submissions m left join marts.dim_cities c using (city_code)
+            where m.month = ? order by m.files_received, m.rows_accepted, m.city_code
+            """,
+            [month],
+        )
         files_rejected = con.execute(
             "select count(*) from dq.rejected_files where received_month = ?", [month]
         ).fetchone()[0]
@@ -200,6 +211,7 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
         obstacles=obstacles,
         quality=quality,
         top_progress=top_progress,
+        missing=missing,
     )
 
 

@@ -23,7 +23,7 @@ import duckdb
 import pandas as pd
 
 from smartcity.validation.dq_tables import describe, insert_frame, record_run
-from smartcity.validation.suites import SuiteRunner
+from smartcity.validation.suites import SuiteResult, SuiteRunner
 
 log = logging.getLogger(__name__)
 SUITE = "submission_warnings"
@@ -172,11 +172,15 @@ def warning_lines(con: duckdb.DuckDBPyConnection, month: date) -> pd.DataFrame:
     return lines.astype({"row_number": "Int64"})
 
 
-def flag_warnings(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: date, run_id: str) -> Counter:
-    """Check the month's warning lines, replace its dq.warnings rows; returns the count per warning code."""
-    started_at = datetime.now(UTC)
+def find_warnings(
+    con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: date, run_name: str
+) -> tuple[pd.DataFrame, SuiteResult]:
+    """The warnings of landing month `month`: its accepted rows (already in validated.submissions) against the
+    accepted history, checked by the `submission_warnings` suite. One line per warning (columns of
+    dq.warnings but run_id and month); writes nothing. Both the monthly run (`flag_warnings`) and
+    `smartcity check` (validation/preflight.py) call this, so they flag the same rows the same way."""
     lines = warning_lines(con, month)
-    result = runner.run(SUITE, lines, run_name=f"{run_id}__{month:%Y-%m}")
+    result = runner.run(SUITE, lines, run_name=run_name)
     flagged = [
         (index, failure.meta)
         for failure in result.failures
@@ -185,16 +189,22 @@ def flag_warnings(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: da
     ]
     warnings = pd.DataFrame(
         {
-            "run_id": run_id,
-            "month": month,
-            "source_file": [lines.at[i, "source_file"] for i, _ in flagged],
+            "source_file": pd.Series([lines.at[i, "source_file"] for i, _ in flagged], dtype=object),
             "row_number": pd.array([lines.at[i, "row_number"] for i, _ in flagged], dtype="Int64"),
-            "city_code": [lines.at[i, "city_code"] for i, _ in flagged],
-            "project_code": [lines.at[i, "project_code"] for i, _ in flagged],
-            "warning_code": [meta["warning_code"] for _, meta in flagged],
-            "detail": [describe(meta, lines.loc[i], month) for i, meta in flagged],
+            "city_code": pd.Series([lines.at[i, "city_code"] for i, _ in flagged], dtype=object),
+            "project_code": pd.Series([lines.at[i, "project_code"] for i, _ in flagged], dtype=object),
+            "warning_code": pd.Series([meta["warning_code"] for _, meta in flagged], dtype=object),
+            "detail": pd.Series([describe(meta, lines.loc[i], month) for i, meta in flagged], dtype=object),
         }
     )
+    return warnings, result
+
+
+def flag_warnings(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: date, run_id: str) -> Counter:
+    """Check the month's warning lines, replace its dq.warnings rows; returns the count per warning code."""
+    started_at = datetime.now(UTC)
+    found, result = find_warnings(con, runner, month, run_name=f"{run_id}__{month:%Y-%m}")
+    warnings = found.assign(run_id=run_id, month=month)
     con.execute("delete from dq.warnings where month = ?", [month])
     insert_frame(con, "dq.warnings", warnings)
     record_run(con, result, run_id, month, started_at)

@@ -61,21 +61,58 @@ def first_reasons(result: SuiteResult, reason_order: list[str]) -> dict[Any, tup
     return chosen
 
 
+@dataclass
+class RowVerdicts:
+    """What the row rules decided for a batch of raw rows: the one function behind both the monthly run
+    (`validate_month`) and `smartcity check` (validation/preflight.py), so that both give every row the same
+    reason code and detail."""
+
+    rows: pd.DataFrame  # the normalised rows with their flags, indexed like the raw rows
+    result: SuiteResult
+    reasons: dict[Any, tuple[str, dict[str, Any]]]  # row index -> (first reason code, its expectation's meta)
+    details: dict[Any, str]  # row index -> detail: '<problem>. Fix: <fix>'
+
+    @property
+    def quarantined(self) -> pd.DataFrame:
+        return self.rows.loc[list(self.reasons)] if self.reasons else self.rows.iloc[0:0]
+
+    @property
+    def accepted(self) -> pd.DataFrame:
+        return self.rows.drop(index=list(self.reasons))
+
+
+def judge_rows(
+    con: duckdb.DuckDBPyConnection,
+    runner: SuiteRunner,
+    raw: pd.DataFrame,
+    month: date,
+    run_name: str,
+    compare_before: date | None = None,
+) -> RowVerdicts:
+    """Normalise raw rows (columns of RAW_ROWS_OF_MONTH) of landing month `month`, flag them against the
+    registry (`registry.*` on `con`) and the rows already accepted (`validated.submissions` received before
+    `compare_before`, default `month`), run the `submission_rows` suite and pick each failing row's first
+    reason (contract order) with its detail. Writes nothing."""
+    rows = normalise(raw)
+    rows = add_registry_flags(con, rows)
+    rows = add_month_flag(rows, month)
+    rows = add_submitted_at_flag(rows)
+    rows = add_duplicate_flag(con, rows, before=compare_before or month)
+    result = runner.run(SUITE, rows, run_name=run_name)
+    reasons = first_reasons(result, load_suite_definition(SUITE)["meta"]["reason_order"])
+    details = {index: describe(meta, rows.loc[index], month) for index, (_, meta) in reasons.items()}
+    return RowVerdicts(rows=rows, result=result, reasons=reasons, details=details)
+
+
 def validate_month(
     con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: date, run_id: str
 ) -> MonthValidation:
     started_at = datetime.now(UTC)
     raw = con.execute(RAW_ROWS_OF_MONTH, [month]).df()
-    rows = normalise(raw)
-    rows = add_registry_flags(con, rows)
-    rows = add_month_flag(rows, month)
-    rows = add_submitted_at_flag(rows)
-    rows = add_duplicate_flag(con, rows, before=month)
-    result = runner.run(SUITE, rows, run_name=f"{run_id}__{month:%Y-%m}")
-    reasons = first_reasons(result, load_suite_definition(SUITE)["meta"]["reason_order"])
+    verdicts = judge_rows(con, runner, raw, month, run_name=f"{run_id}__{month:%Y-%m}")
+    rows, result, reasons = verdicts.rows, verdicts.result, verdicts.reasons
 
-    quarantined = rows.loc[list(reasons)] if reasons else rows.iloc[0:0]
-    accepted = rows.drop(index=list(reasons))
+    quarantined = verdicts.quarantined
     quarantine_frame = pd.DataFrame(
         {
             "run_id": run_id,
@@ -84,19 +121,19 @@ def validate_month(
             "city_code": quarantined["city_code"],
             "project_code": quarantined["project_code"],
             "reason_code": [reasons[i][0] for i in quarantined.index],
-            "detail": [describe(reasons[i][1], quarantined.loc[i], month) for i in quarantined.index],
+            "detail": [verdicts.details[i] for i in quarantined.index],
             "raw_record": quarantined["raw_record"],
             "file_id": quarantined["file_id"],
             "received_month": month,
         }
     )
-    accepted_frame = _accepted_frame(accepted)
+    accepted_frame = accepted_frame_of(verdicts.accepted)
 
     con.begin()
     try:
         con.execute("delete from validated.submissions where received_month = ?", [month])
         con.execute("delete from dq.quarantine where received_month = ?", [month])
-        _insert_accepted(con, accepted_frame)
+        insert_accepted(con, accepted_frame)
         insert_frame(con, "dq.quarantine", quarantine_frame)
         record_run(con, result, run_id, month, started_at, failed_rows=len(reasons))
         # Warnings look at the rows just accepted, beside the accepted history: same transaction.
@@ -126,7 +163,7 @@ def validate_month(
     return outcome
 
 
-def _accepted_frame(accepted: pd.DataFrame) -> pd.DataFrame:
+def accepted_frame_of(accepted: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "file_id": accepted["file_id"],
@@ -162,7 +199,7 @@ def _statuses(accepted: pd.DataFrame) -> pd.Series:
     return statuses
 
 
-def _insert_accepted(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> None:
+def insert_accepted(con: duckdb.DuckDBPyConnection, accepted: pd.DataFrame) -> None:
     """The accepted rows, with submitted_at as used: as given, or the file's arrival time when absent."""
     if accepted.empty:
         return
