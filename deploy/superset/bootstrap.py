@@ -1,9 +1,15 @@
 """Prepare Superset for the Smart City warehouse; run by start.sh after `superset db upgrade` and `init`.
 
 Creates the admin user from SUPERSET_ADMIN_* when it does not exist yet (no default credentials), and
-registers (or updates) the published DuckDB warehouse as a read-only database:
-SQLAlchemy URI `duckdb:////warehouse/warehouse.duckdb`, engine parameters
-`{"connect_args": {"read_only": true}}`, exposed in SQL Lab, DML and file uploads disallowed.
+registers (or updates) the published DuckDB warehouse as a read-only, locked-down database:
+SQLAlchemy URI `duckdb:////warehouse/warehouse.duckdb`, engine parameters `BI_CONNECT_ARGS` below, exposed in
+SQL Lab, DML and file uploads disallowed.
+
+`read_only` alone stops writes to the warehouse, not access to the server's files: DuckDB's table functions
+would still read any file Superset can (`read_csv('/etc/passwd')`, `read_text('/proc/self/environ')`, which
+holds Superset's secret key) and `COPY ... TO` would write files. `enable_external_access = false` turns off
+every file and network access beyond the opened database (read_csv/read_text/glob, COPY, ATTACH, INSTALL/LOAD),
+and `lock_configuration = true` forbids any later `SET`/`RESET`, so a SQL Lab user cannot switch it back.
 """
 
 from __future__ import annotations
@@ -12,7 +18,12 @@ import json
 import os
 import sys
 
-READ_ONLY_EXTRA = {"engine_params": {"connect_args": {"read_only": True}}}
+# The one documented way BI opens the warehouse (README "Connecting a BI tool"; tests/e2e/test_bi_lockdown.py).
+BI_CONNECT_ARGS = {
+    "read_only": True,
+    "config": {"enable_external_access": False, "lock_configuration": True},
+}
+READ_ONLY_EXTRA = {"engine_params": {"connect_args": BI_CONNECT_ARGS}}
 
 
 def _required(name: str) -> str:
