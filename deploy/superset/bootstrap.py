@@ -8,7 +8,7 @@ SQL Lab, DML and file uploads disallowed.
 `read_only` alone stops writes to the warehouse, not access to the server's files: DuckDB's table functions
 would still read any file Superset can (`read_csv('/etc/passwd')`, `read_text('/proc/self/environ')`, which
 holds Superset's secret key) and `COPY ... TO` would write files. `enable_external_access = false` turns off
-every file and network access beyond the opened database (read_csv/read_text/glob, COPY, ATTACH, INSTALL/LOAD),
+every file and network access beyond the opened database (read_csv, read_text, glob, COPY, ATTACH, LOAD),
 and `lock_configuration = true` forbids any later `SET`/`RESET`, so a SQL Lab user cannot switch it back.
 """
 
@@ -18,7 +18,7 @@ import json
 import os
 import sys
 
-# The one documented way BI opens the warehouse (README "Connecting a BI tool"; tests/e2e/test_bi_lockdown.py).
+# How BI opens the warehouse (README "Connecting a BI tool"; proven by tests/e2e/test_bi_lockdown.py).
 BI_CONNECT_ARGS = {
     "read_only": True,
     "config": {"enable_external_access": False, "lock_configuration": True},
