@@ -23,8 +23,21 @@ ROW_LIMIT = 50_000
 WTF_CSRF_ENABLED = True
 
 # CSV exports open in Excel with Thai intact: UTF-8 with a byte-order mark (Excel reads BOM-less UTF-8 as the
-# system code page). Superset applies it to chart, dashboard and SQL Lab CSV downloads.
+# system code page). SQL Lab's export honours this setting; the chart data download (CsvResponse) does not in
+# Superset 6.1, whose Werkzeug 3 ignores a response's charset, so FLASK_APP_MUTATOR adds the mark there.
 CSV_EXPORT = {"encoding": "utf-8-sig"}
+_BOM = "\ufeff".encode()
+
+
+def FLASK_APP_MUTATOR(app):  # noqa: N802 (Superset's setting name)
+    @app.after_request
+    def csv_with_byte_order_mark(response):
+        if response.mimetype == "text/csv" and not response.is_streamed and not response.direct_passthrough:
+            body = response.get_data()
+            if not body.startswith(_BOM):
+                response.set_data(_BOM + body)
+        return response
+
 
 # No calls home. Superset 6.1's front end draws a telemetry pixel from apachesuperset.gateway.scarf.sh in its
 # menu, whatever the settings (the switch is a build-time one), and its default Content-Security-Policy allows

@@ -195,8 +195,15 @@ def test_superset_opens_the_warehouse_read_only(compose):
     source = (REPO / "deploy" / "superset" / "bootstrap.py").read_text(encoding="utf-8")
     namespace: dict = {}
     exec(compile(source, "bootstrap.py", "exec"), namespace)  # defines READ_ONLY_EXTRA; main() not run
-    assert namespace["READ_ONLY_EXTRA"] == {"engine_params": {"connect_args": {"read_only": True}}}
-    assert "allow_dml = False" in source
+    assert namespace["READ_ONLY_EXTRA"] == {
+        "engine_params": {
+            "connect_args": {
+                "read_only": True,
+                "config": {"enable_external_access": False, "lock_configuration": True},
+            }
+        }
+    }
+    assert '"allow_dml"' in source and "= False" in source
     lock = (REPO / "deploy" / "superset" / "requirements.lock").read_text(encoding="utf-8").splitlines()
     # DuckDB 2.0 writes the warehouse; 1.x cannot read it.
     assert "duckdb==2.0.0" in lock and any(line.startswith("duckdb-engine==") for line in lock)
