@@ -20,5 +20,6 @@
                 {% endif %}
             {% endif %}
         {% endfor %}
+        {% do adapter.commit() %}
     {% endif %}
 {% endmacro %}
