@@ -4,7 +4,7 @@ same on every machine, whether or not it has a Thai font.
 - The HTML page embeds it: `embedded_font_css(page)` subsets each face to the characters the page uses and
   inlines it as a WOFF `data:` URI in `@font-face` rules (a few tens of kB; nothing is fetched).
 - The charts draw their Thai labels with it: `chart_font()` is a TrueType copy matplotlib can read (matplotlib
-  does not read WOFF), converted once into a cache folder.
+  does not read WOFF), converted once into a temporary folder of the user's.
 
 The files are Sarabun 400 and 700 as split by Fontsource into a Thai and a Latin subset (npm
 `@fontsource/sarabun` 5.3.0); `fonts/README.md` lists them with their checksums; `fonts/OFL.txt` is the
@@ -82,14 +82,16 @@ def embedded_font_css(page_text: str) -> str:
     return "\n".join(rules)
 
 
-@lru_cache(maxsize=1)
-def chart_font() -> Path:
-    """A TrueType copy of the Thai regular face for matplotlib, made once per version of the file."""
+@lru_cache(maxsize=2)
+def chart_font(weight: int = 400) -> Path:
+    """A TrueType copy of a Thai face (400 or 700) for matplotlib, made once per version of the file."""
     from fontTools.ttLib import TTFont
 
-    source = FONT_DIR / "sarabun-thai-400-normal.woff"
+    source = FONT_DIR / f"sarabun-thai-{weight}-normal.woff"
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:12]
-    target = Path(tempfile.gettempdir()) / f"smartcity-fonts-{os.getuid()}" / f"Sarabun-Thai-{digest}.ttf"
+    target = (
+        Path(tempfile.gettempdir()) / f"smartcity-fonts-{os.getuid()}" / f"Sarabun-Thai-{weight}-{digest}.ttf"
+    )
     if not target.exists():
         target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         font = TTFont(source)

@@ -247,6 +247,7 @@ def _font_family() -> list[str]:
     from matplotlib import font_manager
 
     font_manager.fontManager.addfont(str(path))
+    font_manager.fontManager.addfont(str(chart_font(700)))  # the bold face, for bold annotations
     return ["DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name()]
 
 
