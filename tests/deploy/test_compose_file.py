@@ -193,7 +193,7 @@ def test_superset_opens_the_warehouse_read_only(compose):
     assert env["SMARTCITY_WAREHOUSE_URI"] == "duckdb:////warehouse/warehouse.duckdb"
     assert compose["services"]["superset"]["build"]["context"] == "deploy/superset"
     source = (REPO / "deploy" / "superset" / "bootstrap.py").read_text(encoding="utf-8")
-    namespace: dict = {}
+    namespace: dict = {"__file__": str(REPO / "deploy" / "superset" / "bootstrap.py")}
     exec(compile(source, "bootstrap.py", "exec"), namespace)  # defines READ_ONLY_EXTRA; main() not run
     assert namespace["READ_ONLY_EXTRA"] == {
         "engine_params": {

@@ -15,8 +15,9 @@ from urllib.parse import urljoin
 
 import pytest
 
+from smartcity.config import EXPECTATIONS_DIR
 from smartcity.pipeline import plan_run, run_pull, run_validate
-from tests.component.landing import HEADER, make_landing, settings_for
+from tests.component.landing import HEADER, make_landing, run_steps, settings_for
 
 pytestmark = pytest.mark.e2e
 
@@ -140,13 +141,16 @@ HOSTILE = HEADER + (
 
 @pytest.fixture(scope="module")
 def hostile_docs(tmp_path_factory):
-    """Data Docs of a month whose rows (and one file's name) carry script payloads."""
+    """Data Docs of a whole run (every suite, the marts' too) of a month whose rows (and one file's name)
+    carry script payloads."""
     base = tmp_path_factory.mktemp("hostile-docs")
-    files = {"city.csv": HOSTILE, HOSTILE_NAME: HEADER + f"{_csv_cell(SCRIPT)},A1,2024-03,50,1000,,,,\n"}
+    files = {
+        "city.csv": HOSTILE,
+        HOSTILE_NAME: HEADER + f"{_csv_cell(SCRIPT)},A1,2024-03,50,1000,,,,\n",
+        "fine.csv": HEADER + "BBB,B1,2024-03,60,1000,in_progress,,,2024-04-05T10:00:00+07:00\n",
+    }
     settings = settings_for(make_landing(base / "landing", {"2024-03": files}), base / "w.duckdb")
-    plan = plan_run(settings, "run-1")
-    run_pull(settings, plan)
-    run_validate(settings, plan)
+    run_steps(settings, "run-1")
     return settings.state_dir / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
@@ -156,8 +160,8 @@ def _pages(site) -> list:
 
 def test_every_suite_has_a_page_and_every_link_resolves(hostile_docs):
     site = hostile_docs
-    suites = {p.stem for p in (site.parents[3] / "gx" / "expectations").glob("*.json")}
-    assert {"registry", "submission_rows", "submission_warnings"} <= suites
+    suites = {p.stem for p in EXPECTATIONS_DIR.glob("*.json")}  # every suite kept in git
+    assert suites == {"marts", "registry", "submission_rows", "submission_warnings"}
     assert {p.stem for p in (site / "expectations").glob("*.html")} == suites
     dangling = []
     for page in _pages(site):
@@ -175,7 +179,7 @@ def test_every_page_renders_offline_with_icons_and_no_failed_or_external_request
 
     site = hostile_docs
     pages = _pages(site)
-    assert len(pages) >= 7  # the index, 3 suite pages, 3 validation results
+    assert len(pages) >= 9  # the index, 4 suite pages, 4 validation results
     with_icons = 0
     with chromium() as browser:
         for path in pages:
