@@ -29,8 +29,8 @@ run: $(INSTALLED)
 	@$(VENV)/bin/smartcity run
 
 # Everything: lint, unit and component tests, then the real DAG end to end (which runs `dbt build`
-# with every dbt data test and unit test).
-test: lint unit e2e deploy-test
+# with every dbt data test and unit test), the deployment, and Superset with the dashboards.
+test: lint unit e2e deploy-test superset-test
 
 lint: $(INSTALLED)
 	@echo "==> Lint: ruff (Python), sqlfluff (dbt SQL)"
@@ -40,7 +40,7 @@ lint: $(INSTALLED)
 
 unit: $(INSTALLED)
 	@echo "==> Unit and component tests"
-	@$(VENV)/bin/pytest -m "not e2e and not deploy" -q
+	@$(VENV)/bin/pytest -m "not e2e and not deploy and not superset" -q
 
 e2e: $(INSTALLED) browser
 	@echo "==> End to end: the real Airflow DAG, dbt build with its tests, the published warehouse"
@@ -49,13 +49,33 @@ e2e: $(INSTALLED) browser
 # The production deployment (docker-compose.yml) without Docker (tests/deploy/): the compose file against the
 # Compose Specification, then the same services as plain processes on a throwaway PostgreSQL cluster. PostgreSQL's
 # server binaries come from Debian packages when missing (as root, or with sudo; about a minute).
-.PHONY: deploy-test
-deploy-test: $(INSTALLED)
+.PHONY: deploy-test postgres
+postgres:
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || { \
 		echo "==> Installing PostgreSQL (apt-get install -y postgresql)"; \
 		scripts/apt-install postgresql; }
+
+deploy-test: $(INSTALLED) postgres
 	@echo "==> Deployment: docker-compose.yml checked, then PostgreSQL and the four Airflow services as processes"
 	@$(VENV)/bin/pytest -m "deploy and not deploy_sample" -q
+
+# Apache Superset (deploy/superset/, the `superset` service) as a plain process with the dashboards bundle, on the
+# sample warehouse, checked through its REST API and in Chromium (tests/deploy/test_superset.py). Superset lives in
+# its own virtualenv, built once per lock file under .cache/superset/ (cold: several minutes and ~900 MB; warm: none).
+SUPERSET_LOCK := deploy/superset/requirements.lock
+SUPERSET_VENV = .cache/superset/venv-$(shell sha256sum $(SUPERSET_LOCK) | cut -c1-16)
+.PHONY: superset-venv superset-test
+superset-venv: $(INSTALLED)
+	@test -f $(SUPERSET_VENV)/.complete || { \
+		echo "==> Installing Apache Superset from $(SUPERSET_LOCK) into $(SUPERSET_VENV) (once per lock file)"; \
+		rm -rf $(SUPERSET_VENV) && \
+		$(UV) venv --quiet --python "$$(readlink -f $(PY))" $(SUPERSET_VENV) && \
+		$(UV) pip install --python $(SUPERSET_VENV)/bin/python -r $(SUPERSET_LOCK) && \
+		touch $(SUPERSET_VENV)/.complete; }
+
+superset-test: $(INSTALLED) browser postgres superset-venv
+	@echo "==> Superset: the dashboards bundle imported on start, every chart through the REST API and in Chromium"
+	@SMARTCITY_SUPERSET_VENV=$(CURDIR)/$(SUPERSET_VENV) $(VENV)/bin/pytest -m superset -q
 
 # Headless Chromium for the end-to-end checks in a real browser (tests/e2e/test_*_browser.py): installed from Debian
 # packages when missing (as root, or with sudo; about 2 minutes).

@@ -103,9 +103,10 @@ def failure_reason(log_file: Path) -> str | None:
 
 
 def _tidy(line: str) -> str:
-    """Drop Airflow's timestamp/logger prefix so a progress line reads as a sentence."""
+    """Drop Airflow's timestamp/logger prefix so a progress line reads as a sentence. Never shortened: the
+    paths it carries (Data Docs, reports) must stay whole to be opened."""
     line = line.rstrip()
     structured = re.search(r"\[(?:info|warning|error|critical)\s*\]\s*(.*?)\s*(?:\[[\w.]+\].*)?$", line)
     classic = re.search(r"(?:INFO|WARNING|ERROR)\s*-\s*(.*)$", line)
     match = structured or classic
-    return (match.group(1) if match else line)[:220]
+    return match.group(1) if match else line

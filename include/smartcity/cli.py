@@ -54,6 +54,7 @@ def _run(settings: Settings) -> int:
         )
         if settings.warehouse.exists():
             _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
+            _say(_where_to_look(settings, report=_month_report(settings)))
         return 0
     if plan.months:
         _say(
@@ -88,7 +89,33 @@ def _run(settings: Settings) -> int:
             read_headline(settings.warehouse, months=plan.months or None), settings.warehouse, plan.months
         )
     )
+    _say(_where_to_look(settings, report=_month_report(settings)))
     return 0
+
+
+def _month_report(settings: Settings):
+    """The monthly report of the month just published (the DAG smartcity_report builds it in a deployment);
+    a report that cannot be built is said, not a failed run: the warehouse is published."""
+    from smartcity.reporting.report import build_report
+
+    try:
+        return build_report(settings)
+    except PipelineError as error:
+        _say(f"The monthly report could not be built: {error}")
+        return None
+
+
+def _where_to_look(settings: Settings, report=None) -> str:
+    """Full paths (never shortened) of what a person opens after a run."""
+    from smartcity.transformation.dbt import DOCS_FOLDER
+    from smartcity.validation.data_docs import SITE_NAME
+
+    places = [
+        ("monthly report", report),
+        ("Data Docs", settings.state_dir / "gx" / "uncommitted" / "data_docs" / SITE_NAME / "index.html"),
+        ("dbt docs", settings.reports_dir / DOCS_FOLDER / "index.html"),
+    ]
+    return "\n".join(f"  {name:<26}: {path}" for name, path in places if path is not None and path.exists())
 
 
 def command_summary(_: argparse.Namespace) -> int:

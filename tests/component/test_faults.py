@@ -69,7 +69,7 @@ SUBMISSIONS = {
 PREVIOUS_MONTHS = ["2024-01", "2024-02"]
 NEW_MONTHS = ["2024-03", "2024-04"]
 
-PUBLISHED_SCHEMAS = ("marts", "dq", "history", "meta")
+PUBLISHED_SCHEMAS = ("marts", "dq", "history", "bi", "meta")
 # The only published columns allowed to differ between a rerun and a clean run: which run wrote a row, and
 # when. dbt snapshots' dbt_scd_id is a hash of the key and dbt_updated_at, a timestamp; whether a version is
 # current (dbt_valid_to is null) is still compared.

@@ -64,19 +64,26 @@ create table marts.obstacle_ranking_monthly as from (values
     (date '2024-03-01', 'BUDGET', 'Budget constraints', 'ข้อจำกัดด้านงบประมาณ', 5, 1)
 ) t(month, obstacle_code, obstacle_name_en, obstacle_name_th, projects, rank);
 create table dq.city_quality_monthly as from (values
-    ('AAA', date '2024-03-01', 10, 9, 0, 1, true, true),
-    ('BBB', date '2024-03-01', 4, 2, 1, 1, false, true),
-    ('EVL', date '2024-03-01', 0, 0, 0, 0, false, true),
-    ('ZZZ', date '2024-03-01', 0, 0, 0, 0, false, false),
-    ('AAA', date '2024-02-01', 10, 10, 0, 0, true, true)
-) t(city_code, month, rows_received, rows_accepted, rows_superseded, rows_quarantined, on_time, is_certified);
+    ('AAA', date '2024-03-01', 10, 9, 0, 1, true, true, timestamptz '2024-04-10 09:00:00+07'),
+    ('BBB', date '2024-03-01', 4, 2, 1, 1, false, true, timestamptz '2024-04-18 09:00:00+07'),
+    ('EVL', date '2024-03-01', 0, 0, 0, 0, false, true, null),
+    ('ZZZ', date '2024-03-01', 0, 0, 0, 0, false, false, null),
+    ('AAA', date '2024-02-01', 10, 10, 0, 0, true, true, timestamptz '2024-03-10 09:00:00+07')
+) t(city_code, month, rows_received, rows_accepted, rows_superseded, rows_quarantined, on_time, is_certified,
+    first_submitted_at);
+create table dq.quarantine as from (values
+    ('AAA', 'BAD_NUMBER', date '2024-03-01'), ('BBB', 'DUPLICATE', date '2024-03-01'),
+    ('AAA', 'BAD_MONTH', date '2024-02-01')
+) t(city_code, reason_code, received_month);
 create table dq.missing_submissions as from (values
     ('BBB', date '2024-03-01', timestamptz '2024-04-15 23:59:59+07', date '2024-02-01', 1, 3),
     ('EVL', date '2024-03-01', timestamptz '2024-04-15 23:59:59+07', null, 0, 0)
 ) t(city_code, month, deadline, last_month_reported, files_received, rows_accepted);
 create table dq.rejected_files as from (values
-    ('submissions/2024-03/scan.xlsx', date '2024-03-01'), ('submissions/2024-02/x.json', date '2024-02-01')
-) t(source_file, received_month);
+    ('submissions/2024-03/<img src=x onerror=alert(1)>.pdf', 'files of type .pdf are not accepted',
+        date '2024-03-01'),
+    ('submissions/2024-02/x.json', 'not valid JSON', date '2024-02-01')
+) t(source_file, reason, received_month);
 """
 
 
@@ -104,7 +111,14 @@ def test_the_latest_published_month_by_default_with_its_headline(settings):
     # Rows of March's landing month: accepted includes superseded; the silent certified city is late.
     assert (h["rows_received"], h["rows_accepted"], h["rows_quarantined"]) == (14, 12, 2)
     assert h["files_rejected"] == 1
-    assert h["cities_late"] == 2  # BBB (late) and EVL (silent); ZZZ is not certified and sent nothing
+    # BBB reported after the deadline, EVL not at all; ZZZ is not certified and sent nothing.
+    assert (h["cities_late"], h["cities_no_report"]) == (1, 1)
+    statuses = {q["city_code"]: (q["reporting_status"], q["quarantine_reasons"]) for q in data.quality}
+    assert statuses == {
+        "AAA": ("on_time", ["BAD_NUMBER × 1"]),
+        "BBB": ("late", ["DUPLICATE × 1"]),
+        "EVL": ("no_report", []),
+    }
 
 
 def test_each_section_is_in_the_order_an_analyst_reads_it(settings):
@@ -116,7 +130,7 @@ def test_each_section_is_in_the_order_an_analyst_reads_it(settings):
     ]
     assert [r["dimension_code"] for r in data.dimensions] == ["MOB", "ENV"]  # biggest investment first
     assert [r["obstacle_code"] for r in data.obstacles] == ["BUDGET", "POLICY"]
-    # Problems first: the silent city, then the late one, then the rest; a city neither certified nor
+    # Problems first: the city with no report, then the late one, then the rest; a city neither certified nor
     # reporting is left out.
     assert [r["city_code"] for r in data.quality] == ["EVL", "BBB", "AAA"]
     assert [r["city_code"] for r in data.top_progress] == ["AAA", "BBB", "EVL"]
@@ -151,7 +165,7 @@ def test_the_report_is_one_self_contained_bilingual_file(settings):
         ("อันดับดัชนีความสามารถในการแข่งขันของเมืองอัจฉริยะ", "Smart City Competitiveness Index ranking"),
         ("การลงทุนจำแนกตามมิติเมืองอัจฉริยะ", "Investment by smart-city dimension"),
         ("อันดับอุปสรรคของโครงการ", "Obstacles ranking"),
-        ("คุณภาพการรายงานรายเมือง", "Reporting quality by city"),
+        ("คุณภาพข้อมูลรายเมือง", "Data quality by city"),
     ):
         assert f'<span class="th" lang="th">{thai}</span> <span class="en" lang="en">{english}</span>' in html
     assert "มีนาคม 2567" in html and "March 2024" in html
@@ -162,6 +176,38 @@ def test_the_report_is_one_self_contained_bilingual_file(settings):
     # EVL's plan quality was imputed: starred in the ranking table.
     evil = html[html.index("&lt;b&gt;Evil", html.index('id="table-ranking"')) :]
     assert re.search(r">22\.00<.*?>50\.0\*<", evil, flags=re.S)
+
+
+def test_the_page_embeds_a_subset_of_its_thai_font(settings):
+    from fontTools.ttLib import TTFont
+
+    html = build_report(settings).read_text(encoding="utf-8")
+    faces = re.findall(r"@font-face \{ font-family: 'Sarabun';.*?base64,([A-Za-z0-9+/=]+)\)", html)
+    assert len(faces) == 4  # Thai and Latin, regular and bold
+    import base64
+    import io
+
+    covered = set()
+    for face in faces:
+        font = TTFont(io.BytesIO(base64.b64decode(face)))
+        covered |= set(font.getBestCmap())
+        assert "Sarabun" in font["name"].getDebugName(1)
+        assert len(font.getBestCmap()) < 200  # a subset, not the whole font
+    text = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
+    thai = {ord(c) for c in text if "\u0e00" <= c <= "\u0e7f"}
+    assert thai and thai <= covered  # every Thai character of the page is drawn by the embedded font
+    assert 'font-family: "Sarabun"' in html  # and the page asks for it first
+
+
+def test_late_no_report_and_the_reasons_are_shown_per_city_and_values_escaped(settings):
+    html = build_report(settings).read_text(encoding="utf-8")
+    table = html[html.index('id="table-quality"') : html.index("</table>", html.index('id="table-quality"'))]
+    assert re.search(r'id="quality-BBB" data-status="late".*?ล่าช้า.*?late.*?DUPLICATE × 1', table, re.S)
+    assert re.search(r'id="quality-EVL" data-status="no_report".*?ไม่รายงาน.*?no report', table, re.S)
+    assert 'id="quality-AAA" data-status="on_time"' in table and "BAD_NUMBER × 1" in table
+    # A file name a city chose reaches the page as text, never as markup.
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;.pdf" in html and "files of type .pdf are not accepted" in html
 
 
 def test_without_a_thai_font_the_charts_keep_english_labels_and_the_page_keeps_thai(settings, monkeypatch):

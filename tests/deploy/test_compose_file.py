@@ -193,10 +193,17 @@ def test_superset_opens_the_warehouse_read_only(compose):
     assert env["SMARTCITY_WAREHOUSE_URI"] == "duckdb:////warehouse/warehouse.duckdb"
     assert compose["services"]["superset"]["build"]["context"] == "deploy/superset"
     source = (REPO / "deploy" / "superset" / "bootstrap.py").read_text(encoding="utf-8")
-    namespace: dict = {}
+    namespace: dict = {"__file__": str(REPO / "deploy" / "superset" / "bootstrap.py")}
     exec(compile(source, "bootstrap.py", "exec"), namespace)  # defines READ_ONLY_EXTRA; main() not run
-    assert namespace["READ_ONLY_EXTRA"] == {"engine_params": {"connect_args": {"read_only": True}}}
-    assert "allow_dml = False" in source
+    assert namespace["READ_ONLY_EXTRA"] == {
+        "engine_params": {
+            "connect_args": {
+                "read_only": True,
+                "config": {"enable_external_access": False, "lock_configuration": True},
+            }
+        }
+    }
+    assert '"allow_dml"' in source and "= False" in source
     lock = (REPO / "deploy" / "superset" / "requirements.lock").read_text(encoding="utf-8").splitlines()
     # DuckDB 2.0 writes the warehouse; 1.x cannot read it.
     assert "duckdb==2.0.0" in lock and any(line.startswith("duckdb-engine==") for line in lock)

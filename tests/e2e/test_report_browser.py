@@ -32,7 +32,7 @@ HEADINGS = {
     ),
     "dimensions-heading": ("การลงทุนจำแนกตามมิติเมืองอัจฉริยะ", "Investment by smart-city dimension"),
     "obstacles-heading": ("อันดับอุปสรรคของโครงการ", "Obstacles ranking"),
-    "quality-heading": ("คุณภาพการรายงานรายเมือง", "Reporting quality by city"),
+    "quality-heading": ("คุณภาพข้อมูลรายเมือง", "Data quality by city"),
 }
 
 
@@ -168,3 +168,27 @@ def test_a_screenshot_of_the_report_is_a_real_page(sample_report, tmp_path):
     keep = sample_report["base"] / "report-screenshot.png"
     shutil.copy(screenshot, keep)
     print(f"screenshot: {keep}")
+
+
+def test_thai_is_drawn_by_the_embedded_font_and_nothing_is_fetched(sample_report):
+    """Chromium reports which font actually drew each piece of text: Thai headings and table cells come from
+    the Sarabun embedded in the page, not from a font this machine happens to have."""
+    from tests.e2e.browser import chromium, open_page
+
+    with chromium() as browser, open_page(browser, sample_report["path"].as_uri()) as (page, visit):
+        assert visit.problems == []
+        page.evaluate("document.fonts.ready")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+        for selector in ("#title .th", "#quality-heading .th", "#table-quality tbody tr td span[lang=th]"):
+            node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+            assert node, selector
+            fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+            drawn = {font["familyName"]: font.get("isCustomFont") for font in fonts}
+            assert drawn.get("Sarabun") is True, (selector, fonts)
+        statuses = page.evaluate(
+            "[...document.querySelectorAll('#table-quality tbody tr')].map(r => r.dataset.status)"
+        )
+        assert set(statuses) <= {"on_time", "late", "no_report"} and "on_time" in statuses

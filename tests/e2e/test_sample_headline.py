@@ -5,7 +5,10 @@ late rows, corrections, bad rows and two files the pipeline must reject (see its
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import duckdb
 import pytest
@@ -64,3 +67,22 @@ def test_the_published_marts_hold_the_headline(sample):
     assert top[:3] == [("MAE_MOH", 96.67, 1), ("KHLONG_PHADUNG", 89.38, 2), ("SAMYAN", 85.03, 3)]
     assert top[3][1] < 85.03
     assert months == 12
+
+
+def test_make_run_ends_with_the_full_paths_of_the_report_data_docs_and_dbt_docs(sample):
+    stdout, warehouse = sample
+    state = warehouse.with_name(warehouse.name + ".state")
+    expected = {
+        "monthly report": state / "reports" / "monthly" / "2024-03" / "report.html",
+        "Data Docs": state / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html",
+        "dbt docs": state / "reports" / "dbt-docs" / "index.html",
+    }
+    for name, path in expected.items():
+        assert f"  {name:<26}: {path}\n" in stdout, name
+        assert path.is_file()
+    # Progress lines that carry a Data Docs address are never cut (they were at 220 characters): each address
+    # opens an existing page.
+    pages = re.findall(r"Data Docs: (file://\S+)", stdout)
+    assert pages
+    for page in pages:
+        assert Path(unquote(urlparse(page).path)).is_file(), page

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from smartcity.airflow_runner import failure_reason
+from smartcity.airflow_runner import _tidy, failure_reason
 
 
 def test_the_reason_is_the_last_failure_without_the_loggers_suffix(tmp_path):
@@ -49,3 +49,10 @@ def test_the_alerts_log_url_and_full_stop_are_not_part_of_the_reason(tmp_path):
         encoding="utf-8",
     )
     assert failure_reason(log) == "SMARTCITY_MONTH='2030-01' is a month that has not begun yet"
+
+
+def test_a_progress_line_keeps_its_whole_path():
+    url = "file:///srv/bi/" + "deep/" * 60 + "validations/submission_rows/run__2024-03/x.html"
+    line = f"2026-11-27T06:00:05.123+0000 [info     ] Data Docs: {url} [smartcity.pipeline] loc=x.py:201\n"
+    assert len(url) > 300
+    assert _tidy(line) == f"Data Docs: {url}"

@@ -9,7 +9,11 @@ renamed as (
         received_month,
         city_code,
         project_code,
-        reason_code
+        reason_code,
+        detail,
+        source_file,
+        raw_record,
+        run_id
     from source
 )
 

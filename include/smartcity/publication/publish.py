@@ -34,9 +34,9 @@ from smartcity.state import connect
 log = logging.getLogger(__name__)
 _READ_ONLY = 0o444
 
-# What BI tools see: the marts, the data-quality tables and the history of published figures.
-# Raw rows, staging and intermediate models stay private to the build database.
-PUBLISHED_SCHEMAS = ("marts", "dq", "history")
+# What BI tools see: the marts, the data-quality tables, the history of published figures and the BI-ready
+# tables (names beside codes, no list types). Raw rows, staging and intermediate models stay private.
+PUBLISHED_SCHEMAS = ("marts", "dq", "history", "bi")
 # What is also exported as Parquet, one file per table.
 PARQUET_SCHEMAS = ("marts", "dq")
 
@@ -98,6 +98,56 @@ def published_warehouse_problem(warehouse: Path) -> str | None:
     except duckdb.Error as error:
         return first_line(error)
     return None
+
+
+# The tables publication itself writes, described like every other published table.
+META_DESCRIPTIONS = {
+    "publication": (
+        "The run that published this file.",
+        {
+            "run_id": "The pipeline run that published this file.",
+            "published_at": "When it was published (UTC).",
+            "report_month": "The last month the figures cover (first day, CE).",
+            "months_processed": "The months this run processed (YYYY-MM; a list).",
+        },
+    ),
+    "publication_log": (
+        "Every publication of this warehouse, oldest first: match a restatement in history.* to its run.",
+        {
+            "run_id": "The pipeline run that published.",
+            "published_at": "When it was published (UTC).",
+            "report_month": "The last month the figures covered (first day, CE).",
+            "months_processed": "The months that run processed (YYYY-MM; a list).",
+            "fingerprint": "What the run was built from (registry, models, settings): a new one rebuilds.",
+        },
+    ),
+}
+
+
+def _sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _copy_comments(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
+    """The table and column comments of the build database (dbt's persist_docs, the sources' descriptions)
+    onto the published copies, which `create table as` leaves without; then the meta tables' own."""
+    published = {(schema, table) for schema, table in tables}
+    for schema, table, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        "where database_name = 'source_db' and comment is not null"
+    ).fetchall():
+        if (schema, table) in published:
+            con.execute(f'comment on table "{schema}"."{table}" is {_sql_text(comment)}')
+    for schema, table, column, comment in con.execute(
+        "select schema_name, table_name, column_name, comment from duckdb_columns() "
+        "where database_name = 'source_db' and comment is not null"
+    ).fetchall():
+        if (schema, table) in published:
+            con.execute(f'comment on column "{schema}"."{table}"."{column}" is {_sql_text(comment)}')
+    for table, (comment, columns) in META_DESCRIPTIONS.items():
+        con.execute(f'comment on table meta."{table}" is {_sql_text(comment)}')
+        for column, text in columns.items():
+            con.execute(f'comment on column meta."{table}"."{column}" is {_sql_text(text)}')
 
 
 def _quoted_path(path: Path) -> str:
@@ -213,6 +263,7 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
                 "create table meta.publication_log as "
                 "from source_db.pipeline.publications union all by name from meta.publication"
             )
+            _copy_comments(con, tables)
             con.execute("detach source_db")
             con.execute("checkpoint")
             # The Parquet copy is exported from the snapshot itself, so both hold the same publication.

@@ -3,14 +3,12 @@
 It reads the *published* warehouse read-only, as any BI tool does, and writes
 `<state>/reports/monthly/<YYYY-MM>/report.html`: headline figures, the programme's progress against plan over
 time, the city ranking of the Competitiveness Index with each city's rank band, investment by smart-city
-dimension, the obstacles ranking and the reporting quality of every city. Every heading and label is in Thai
-and English.
+dimension, the obstacles ranking and the data quality of every city (on time, late or no report; quarantined
+rows by reason; files not taken). Every heading and label is in Thai and English.
 
-The file needs nothing else to be read offline: the charts are inline SVG drawn by matplotlib (text as
-paths), with no script, stylesheet or font fetched from anywhere. Chart labels are in English, and also in
-Thai when the machine has a font with Thai glyphs (`fc-list :lang=th`; on Debian: `apt-get install
-fonts-thai-tlwg`); without one, the Thai names are in the HTML around each chart (captions and data tables),
-which the reader's browser renders with its own fonts.
+The file needs nothing else to be read offline: the charts are inline SVG drawn by matplotlib (text as paths),
+and the page embeds the Thai font it uses (Sarabun, OFL, subset to the page's characters; see fonts.py), so
+Thai renders on a machine without any Thai font and no script, stylesheet or font is fetched from anywhere.
 """
 
 from __future__ import annotations
@@ -18,8 +16,7 @@ from __future__ import annotations
 import io
 import logging
 import os
-import shutil
-import subprocess
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -33,10 +30,12 @@ import duckdb
 from smartcity.config import Settings
 from smartcity.errors import PipelineError
 from smartcity.normalize import THAI_MONTH_ABBREVIATIONS, THAI_MONTH_NAMES
+from smartcity.reporting.fonts import chart_font, embedded_font_css
 
 log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).with_name("templates")
+FONT_FACES = "/* embedded font faces */"  # the template's placeholder for the @font-face rules
 TEMPLATE = "monthly_report.html.j2"
 CHARTS = ("progress", "ranking", "dimensions", "obstacles", "quality")
 
@@ -75,9 +74,10 @@ class ReportData:
     ranking: list[dict[str, Any]]  # city_index_monthly of `month`, with names, by rank
     dimensions: list[dict[str, Any]]
     obstacles: list[dict[str, Any]]
-    quality: list[dict[str, Any]]  # dq.city_quality_monthly of `month`, with names
+    quality: list[dict[str, Any]]  # dq.city_quality_monthly of `month`, with names and reasons
     top_progress: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)  # dq.missing_submissions of `month`
+    rejected_files: list[dict[str, Any]] = field(default_factory=list)  # files of `month` not taken
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -138,14 +138,28 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
         quality = _rows(
             con,
             """
+            with reasons as (
+                select city_code,
+                    list(reason_code || ' × ' || rows order by rows desc, reason_code) as reasons
+                from (
+                    select city_code, reason_code, count(*) as rows from dq.quarantine
+                    where received_month = ? group by all
+                )
+                group by city_code
+            )
             select q.*, coalesce(c.name_en, q.city_code) as name_en,
                 coalesce(c.name_th, q.city_code) as name_th,
-                (q.rows_accepted + q.rows_superseded) / nullif(q.rows_received, 0) * 100 as valid_pct
+                (q.rows_accepted + q.rows_superseded) / nullif(q.rows_received, 0) * 100 as valid_pct,
+                -- on_time alone cannot tell a late report from none: an accepted row for the month says late.
+                case when q.on_time then 'on_time' when q.first_submitted_at is not null then 'late'
+                    else 'no_report' end as reporting_status,
+                coalesce(r.reasons, []) as quarantine_reasons
             from dq.city_quality_monthly q left join marts.dim_cities c using (city_code)
+            left join reasons r using (city_code)
             where q.month = ? and (q.is_certified or q.rows_received > 0)
-            order by q.on_time, valid_pct nulls first, q.city_code
+            order by q.on_time, q.first_submitted_at is not null, valid_pct nulls first, q.city_code
             """,
-            [month],
+            [month, month],
         )
         top_progress = _rows(
             con,
@@ -167,9 +181,12 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
             """,
             [month],
         )
-        files_rejected = con.execute(
-            "select count(*) from dq.rejected_files where received_month = ?", [month]
-        ).fetchone()[0]
+        rejected_files = _rows(
+            con,
+            "select source_file, reason from dq.rejected_files where received_month = ? order by source_file",
+            [month],
+        )
+        files_rejected = len(rejected_files)
     finally:
         con.close()
 
@@ -199,7 +216,10 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
         "rows_accepted": sum(q["rows_accepted"] + q["rows_superseded"] for q in quality),
         "rows_quarantined": sum(q["rows_quarantined"] for q in quality),
         "files_rejected": int(files_rejected),
-        "cities_late": sum(1 for q in quality if q["is_certified"] and not q["on_time"]),
+        "cities_late": sum(1 for q in quality if q["is_certified"] and q["reporting_status"] == "late"),
+        "cities_no_report": sum(
+            1 for q in quality if q["is_certified"] and q["reporting_status"] == "no_report"
+        ),
     }
     return ReportData(
         month=month,
@@ -212,6 +232,7 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
         quality=quality,
         top_progress=top_progress,
         missing=missing,
+        rejected_files=rejected_files,
     )
 
 
@@ -222,56 +243,43 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
 
 @lru_cache(maxsize=1)
 def thai_font() -> Path | None:
-    """A font file with Thai glyphs on this machine, or None."""
-    candidates: list[Path] = []
-    if shutil.which("fc-list"):
-        try:
-            listed = subprocess.run(
-                ["fc-list", ":lang=th", "file"], capture_output=True, text=True, timeout=20, check=False
-            ).stdout
-            candidates = [Path(line.split(":")[0].strip()) for line in listed.splitlines() if line.strip()]
-        except (OSError, subprocess.SubprocessError):
-            candidates = []
-    preferred = ("sarabun", "notosansthai", "loma", "garuda", "waree", "umpush", "norasi")
-    styled = ("bold", "italic", "oblique", "light", "mono")
-    candidates.sort(
-        key=lambda p: (
-            any(style in p.name.lower() for style in styled),  # the regular face first
-            next((i for i, name in enumerate(preferred) if name in p.name.lower()), len(preferred)),
-            p.name,
-        )
-    )
-    for path in candidates:
-        if path.suffix.lower() in (".ttf", ".otf") and path.is_file() and _has_thai(path):
-            return path
-    return None
-
-
-def _has_thai(path: Path) -> bool:
-    from matplotlib.ft2font import FT2Font
-
+    """The vendored Thai font for chart labels (fonts.py); None only when it cannot be prepared."""
     try:
-        return 0x0E01 in FT2Font(str(path)).get_charmap()
-    except (OSError, RuntimeError, ValueError):
-        return False
+        return chart_font()
+    except OSError as error:  # e.g. no writable temporary folder: English labels, Thai stays in the HTML
+        log.warning("the report's Thai font could not be prepared (%s): chart labels in English only", error)
+        return None
 
 
 def _font_family() -> list[str]:
-    """DejaVu Sans for Latin text and digits, then the Thai font (if any) for the glyphs DejaVu lacks."""
+    """DejaVu Sans for Latin text and digits, then Sarabun for the Thai glyphs DejaVu lacks."""
     path = thai_font()
     if path is None:
         return ["DejaVu Sans"]
     from matplotlib import font_manager
 
-    for face in sorted(path.parent.glob(f"{path.stem}*")):  # its bold and italic faces too
-        if face.suffix.lower() in (".ttf", ".otf"):
-            font_manager.fontManager.addfont(str(face))
+    font_manager.fontManager.addfont(str(path))
+    font_manager.fontManager.addfont(str(chart_font(700)))  # the bold face, for bold annotations
     return ["DejaVu Sans", font_manager.FontProperties(fname=str(path)).get_name()]
 
 
 def _label(english: str, thai: str | None) -> str:
     """A chart label: English, with the Thai on a second line when a Thai font can draw it."""
     return f"{english}\n{thai}" if thai and thai_font() is not None else english
+
+
+def _city_label(row: dict[str, Any], separator: str = "\n") -> str:
+    """A city's English name, and its Thai name when a Thai font can draw it."""
+    english, thai = row["name_en"], row.get("name_th")
+    return f"{thai}{separator}{english}" if thai and thai != english and thai_font() is not None else english
+
+
+# How each city reported the month, in the quality chart.
+TIMING = {
+    "on_time": ("on time", "ทันกำหนด"),
+    "late": ("late", "ล่าช้า"),
+    "no_report": ("no report", "ไม่รายงาน"),
+}
 
 
 def _month_tick(month: date) -> str:
@@ -357,7 +365,7 @@ def ranking_chart(data: ReportData):
             fontsize=8,
             color="#44515e",
         )
-    labels = [f"{row['rank']:>2}. {row['name_en']}" for row in rows]
+    labels = [f"{row['rank']:>2}. " + _city_label(row, " · ") for row in rows]
     ax.set_yticks(y, labels, fontsize=9)
     ax.set_ylim(count - 0.5, -0.7)
     top_rank = max([row["rank_p95"] for row in rows] + [1])
@@ -445,7 +453,8 @@ def quality_chart(data: ReportData):
     left = [a + s for a, s in zip(accepted, superseded, strict=True)]
     ax.barh(y, quarantined, left=left, color=QUARANTINED, height=0.7, label=_label("quarantined", "ถูกกักกัน"))
     for position, row in zip(y, rows, strict=True):
-        timing = "on time" if row["on_time"] else "LATE / no report"
+        english, thai = TIMING[row["reporting_status"]]
+        timing = f"{english} · {thai}" if thai_font() is not None else english
         ax.annotate(
             timing,
             (row["rows_received"], position),
@@ -455,7 +464,7 @@ def quality_chart(data: ReportData):
             color="#44515e" if row["on_time"] else QUARANTINED,
             fontweight="normal" if row["on_time"] else "bold",
         )
-    ax.set_yticks(y, [r["name_en"] for r in rows], fontsize=8)
+    ax.set_yticks(y, [_city_label(r, " · ") for r in rows], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, max([r["rows_received"] for r in rows] + [1]) * 1.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -568,14 +577,17 @@ def render_report(data: ReportData) -> str:
         month_th_short=month_th_short,
     )
     charts = {name: Markup(chart_svg(name, data)) for name in CHARTS}  # noqa: S704 (our own matplotlib SVG)
-    return environment.get_template(TEMPLATE).render(
+    page = environment.get_template(TEMPLATE).render(
         data=data,
         h=data.headline,
         charts=charts,
         peer_groups=PEER_GROUPS,
         thai_font_in_charts=thai_font() is not None,
+        timing=TIMING,
         generated_at=datetime.now().astimezone(),
     )
+    # The font subset to the characters of the page itself (charts are paths: they need none).
+    return page.replace(FONT_FACES, embedded_font_css(re.sub(r"<svg.*?</svg>", "", page, flags=re.S)), 1)
 
 
 def report_path(settings: Settings, month: date) -> Path:

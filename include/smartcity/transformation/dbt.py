@@ -21,6 +21,9 @@ from smartcity.failpoints import armed, failpoint
 log = logging.getLogger(__name__)
 
 
+DOCS_FOLDER = "dbt-docs"  # under the reports folder: the dbt documentation site, one static HTML file
+
+
 class TransformError(PermanentError):
     """dbt reported failing models or tests; nothing is published."""
 
@@ -117,7 +120,7 @@ def dbt_build(
 def dbt_docs(settings: Settings, report_month: date) -> Path:
     """Generate the dbt documentation site as one static HTML file in the reports folder."""
     _invoke(settings, ["docs", "generate", "--static"], report_month)
-    target = settings.reports_dir / "dbt-docs"
+    target = settings.reports_dir / DOCS_FOLDER
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.state_dir / "dbt_target" / "static_index.html", target / "index.html")
     log.info("dbt docs: %s", target / "index.html")

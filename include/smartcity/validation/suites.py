@@ -113,6 +113,7 @@ class SuiteRunner:
         self._source = source
         self._defer_docs = defer_docs
         self._pending_docs: list = []
+        self._pending_suites: set[str] = set()  # their suite pages too: the index links to them
         self._checkpoints: dict[str, Any] = {}  # one definition per suite and runner, not one per month
 
     def run(self, name: str, frame: pd.DataFrame, run_name: str) -> SuiteResult:
@@ -133,6 +134,7 @@ class SuiteRunner:
         ((key, result),) = outcome.run_results.items()
         if self._defer_docs:
             self._pending_docs.append(key)
+            self._pending_suites.add(name)
         pages = self.context.get_docs_sites_urls(resource_identifier=key)
         return self._summarise(
             name, result, frame.index, pages[0]["site_url"] if pages else None, self.docs_index()
@@ -143,8 +145,16 @@ class SuiteRunner:
         from smartcity.validation.data_docs import SITE_NAME
 
         if self._pending_docs:
-            self.context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=self._pending_docs)
+            from great_expectations.data_context.types.resource_identifiers import (
+                ExpectationSuiteIdentifier,
+            )
+
+            suites = [ExpectationSuiteIdentifier(name) for name in sorted(self._pending_suites)]
+            self.context.build_data_docs(
+                site_names=[SITE_NAME], resource_identifiers=[*self._pending_docs, *suites]
+            )
             self._pending_docs = []
+            self._pending_suites = set()
 
     def _checkpoint(self, name: str, definition: dict[str, Any]):
         gx = self._gx
