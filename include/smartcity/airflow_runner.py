@@ -1,27 +1,24 @@
 """Run the monthly DAG through Airflow itself, with a project-local Airflow home.
 
 `make run` uses `airflow dags test`: the real DAG, its real tasks, one process, SQLite metadata.
-Airflow's own output goes to a log file; the pipeline's progress lines are echoed to the terminal.
+Airflow's own output goes to a log file; what the terminal shows comes from the pipeline's structured events.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from smartcity.config import REPO_ROOT, Settings
+from smartcity.run_records import EVENTS_VARIABLE
 
 DAG_ID = "smartcity_monthly"
-# Lines of the pipeline's own logging worth showing while the DAG runs.
-_PROGRESS = re.compile(
-    r"(plan: |pull \d{4}-\d{2}|validate \d{4}-\d{2}|registry loaded|dbt build passed|published \d+ tables|"
-    r"rejected |progress: |Data Docs: )"
-)
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
@@ -62,51 +59,45 @@ def ensure_metadata_db(env: dict[str, str], echo=print) -> None:
     marker.touch()
 
 
-def run_dag(env: dict[str, str], month: str, log_file: Path, echo=print) -> int:
-    """Run the DAG once for `month` through `airflow dags test`; returns the exit code."""
+def run_dag(
+    env: dict[str, str],
+    month: str,
+    log_file: Path,
+    events_file: Path,
+    on_event: Callable[[dict], None],
+    poll_seconds: float = 0.25,
+) -> int:
+    """Run the DAG once for `month` through `airflow dags test`; returns its exit code. Airflow's own output
+    goes to `log_file`; the pipeline's structured events (run_records.py) are handed to `on_event` as they
+    come."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
+    events_file.parent.mkdir(parents=True, exist_ok=True)
     logical_date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
     command = [_airflow(), "dags", "test", DAG_ID, logical_date, "-c", json.dumps({"month": month})]
     with log_file.open("w", encoding="utf-8") as log:
         process = subprocess.Popen(
-            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+            command, env={**env, EVENTS_VARIABLE: str(events_file)}, stdout=log, stderr=subprocess.STDOUT
         )
-        assert process.stdout is not None
-        for line in process.stdout:
-            log.write(line)
-            if _PROGRESS.search(line):
-                echo("    " + _tidy(line))
-        return process.wait()
+        delivered = 0
+        while True:
+            finished = process.poll() is not None
+            delivered = _deliver(events_file, delivered, on_event)
+            if finished:
+                return process.returncode
+            time.sleep(poll_seconds)
 
 
-_FAILURE = re.compile(r"(?:AirflowFailException|smartcity\.[\w.]+Error): (.*)$")
-# What a structured log line carries after its message: `[logger.name] key=value ...`; and what the failure
-# alert adds to the error it quotes (its full stop, and the task log's URL on an API server that `airflow
-# dags test` never started).
-_LOG_SUFFIX = re.compile(r"\s+\[[\w.]+\](?:\s+\w+=\S*)*\s*$")
-_ALERT_SUFFIX = re.compile(r"\.?(?:\s+Log:\s+\S+)?\s*$")
-
-
-def failure_reason(log_file: Path) -> str | None:
-    """The pipeline's own explanation of a failed run, as logged by the failing task (last one wins)."""
-    reason: list[str] | None = None
-    collecting = False
-    for line in log_file.read_text(encoding="utf-8", errors="replace").splitlines():
-        match = _FAILURE.search(line)
-        if match:
-            reason, collecting = [_ALERT_SUFFIX.sub("", _LOG_SUFFIX.sub("", match.group(1))).strip()], True
-        elif collecting and line.startswith("  - ") and reason is not None:
-            reason.append(line.rstrip())
-        else:
-            collecting = False
-    return "\n".join(reason) if reason else None
-
-
-def _tidy(line: str) -> str:
-    """Drop Airflow's timestamp/logger prefix so a progress line reads as a sentence. Never shortened: the
-    paths it carries (Data Docs, reports) must stay whole to be opened."""
-    line = line.rstrip()
-    structured = re.search(r"\[(?:info|warning|error|critical)\s*\]\s*(.*?)\s*(?:\[[\w.]+\].*)?$", line)
-    classic = re.search(r"(?:INFO|WARNING|ERROR)\s*-\s*(.*)$", line)
-    match = structured or classic
-    return match.group(1) if match else line
+def _deliver(events_file: Path, offset: int, on_event: Callable[[dict], None]) -> int:
+    """Hand over the complete lines written since `offset`; returns the new offset."""
+    if not events_file.exists():
+        return offset
+    with events_file.open("rb") as events:
+        events.seek(offset)
+        chunk = events.read()
+    complete = chunk[: chunk.rfind(b"\n") + 1]
+    for line in complete.decode("utf-8").splitlines():
+        try:
+            on_event(json.loads(line))
+        except ValueError:
+            continue
+    return offset + len(complete)

@@ -15,14 +15,16 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from smartcity.airflow_runner import airflow_env, ensure_metadata_db, failure_reason, run_dag
+from smartcity.airflow_runner import airflow_env, ensure_metadata_db, run_dag
 from smartcity.config import ConfigError, Settings, load_settings
 from smartcity.errors import PipelineError
 from smartcity.ingestion.sources import open_landing
-from smartcity.pipeline import plan_run
+from smartcity.planning import plan_run
+from smartcity.progress import outcome_of, progress_line
 from smartcity.publication.guard import check_warehouse_path
 from smartcity.publication.publish import published_warehouse_problem
 from smartcity.run_lock import TOKEN_VARIABLE, run_lock
+from smartcity.run_records import read_events
 from smartcity.summary import format_headline, read_headline
 
 
@@ -47,11 +49,14 @@ def command_run(_: argparse.Namespace) -> int:
 
 
 def _run(settings: Settings) -> int:
-    plan = plan_run(settings, run_id="make-run-plan")
+    # Only asks whether there is work (the DAG's own plan reads the whole state through, once per run).
+    plan = plan_run(settings, run_id="make-run-plan", verify=False)
     if not plan.has_work:
         _say(
             f"Nothing new: every landing month up to {plan.target_month} is already processed. No work done."
         )
+        if plan.not_taken:
+            _say(f"  ({plan.not_taken} entries of the landing area are not taken: see dq.rejected_files)")
         if settings.warehouse.exists():
             _say(format_headline(read_headline(settings.warehouse), settings.warehouse, []))
             _say(_where_to_look(settings, report=_month_report(settings)))
@@ -66,24 +71,32 @@ def _run(settings: Settings) -> int:
     if plan.republish:
         problem = published_warehouse_problem(settings.warehouse)
         _say(
-            f"==> The published warehouse {settings.warehouse} cannot be read ({problem}): "
-            "publishing it again from the pipeline's state"
+            "==> Publishing the warehouse again from the pipeline's state: "
+            + (
+                f"{settings.warehouse} cannot be read ({problem})"
+                if problem
+                else "the files not taken changed"
+            )
         )
     env = airflow_env(settings)
     ensure_metadata_db(env, echo=_say)
-    log_file = settings.state_dir / "logs" / f"dag-run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    log_file = settings.state_dir / "logs" / f"dag-run-{stamp}.log"
+    events_file = settings.state_dir / "runs" / f"{stamp}.jsonl"
     _say(f"==> Running DAG smartcity_monthly (Airflow log: {log_file})")
-    exit_code = run_dag(env, plan.target_month, log_file, echo=_say)
-    after = plan_run(settings, run_id="make-run-check", requested_month=_first_of(plan.target_month))
-    # A month still pending means a task failed (the fingerprint is not checked: files may change meanwhile).
-    if exit_code != 0 or after.months or after.republish:
-        reason = failure_reason(log_file)
+    exit_code = run_dag(env, plan.target_month, log_file, events_file, on_event=_show_progress)
+    outcome = outcome_of(read_events(events_file), exit_code)
+    if not outcome.succeeded:
+        where = f" in step {outcome.failed_step}" if outcome.failed_step else ""
         _say(
-            "The DAG run failed; the previous warehouse, if any, is unchanged.\n"
-            + (f"Reason: {reason}\n" if reason else "")
+            f"The DAG run failed{where}; the previous warehouse, if any, is unchanged.\n"
+            + (f"Reason: {outcome.reason}\n" if outcome.reason else "")
             + f"Full Airflow log: {log_file}"
         )
         return 1
+    if outcome.nothing_new:
+        _say(f"Nothing new after all: {outcome.reason}.")
+        return 0
     _say(
         format_headline(
             read_headline(settings.warehouse, months=plan.months or None), settings.warehouse, plan.months
@@ -91,6 +104,12 @@ def _run(settings: Settings) -> int:
     )
     _say(_where_to_look(settings, report=_month_report(settings)))
     return 0
+
+
+def _show_progress(event: dict) -> None:
+    line = progress_line(event)
+    if line is not None:
+        _say("    " + line)
 
 
 def _month_report(settings: Settings):
@@ -191,12 +210,6 @@ def _report_folder(settings: Settings, value: str):
                 f"--report {value} lies inside {root}, which the check never writes to: choose another folder"
             )
     return folder
-
-
-def _first_of(month: str):
-    from smartcity.config import parse_month_setting
-
-    return parse_month_setting(month)
 
 
 def main(argv: list[str] | None = None) -> int:

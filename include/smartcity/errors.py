@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import errno
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class PipelineError(Exception):
@@ -60,3 +63,31 @@ def first_line(error: BaseException) -> str:
     """An error's message on one line (DuckDB's span several), for a one-sentence explanation."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def path_in(error: BaseException) -> str | None:
+    """The file an error is about: an OSError's filename (the target, of a copy or a rename), or the first
+    quoted path in DuckDB's message."""
+    if isinstance(error, OSError) and (error.filename2 or error.filename):
+        return str(error.filename2 or error.filename)
+    match = re.search(r'"(/[^"]+)"', str(error))
+    return match.group(1) if match else None
+
+
+@contextmanager
+def storage_faults_explained(step: str) -> Iterator[None]:
+    """A full disk or a read-only folder met anywhere in a step (received copies, GX results, reports) ends
+    it with a StorageError naming the file and what to do: a message, not a traceback."""
+    try:
+        yield
+    except PipelineError:
+        raise  # already says what to do
+    except Exception as error:
+        where = path_in(error) or "a file of the pipeline"
+        advice = storage_advice(error, where)
+        if advice is None:
+            raise
+        raise StorageError(
+            f"the {step} step could not write {where} ({first_line(error)}): {advice}, and run "
+            "again; what was received and published so far is kept"
+        ) from error

@@ -1,128 +1,73 @@
-"""The four steps of a monthly run, as plain functions the Airflow DAG wires together.
+"""The steps of a monthly run, as plain functions the Airflow DAG wires together: write, audit, publish.
 
-Each step takes the settings and the run's plan, is idempotent for its months, and logs what it
-did. None of them imports Airflow, so they are tested without it.
+    plan -> pull -> audit_registry -> validate -> transform -> audit_marts -> publish
+
+Each step takes the settings and the run's plan, is idempotent for its months, holds the warehouse's run
+lock, and leaves a structured record of what it did (run_records.py: `pipeline.runs`, and the events file of
+the process watching the run). The two audits are the critical Great Expectations suites: `registry` on the
+registry as loaded, `marts` on the marts as built; each stops the run before anything is published. None of
+the steps imports Airflow, so they are tested without it.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
 import os
-import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any
 
 import duckdb
 
-from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings, current_month
-from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
+from smartcity.config import Settings
+from smartcity.errors import storage_faults_explained
 from smartcity.failpoints import failpoint
-from smartcity.ingestion.pull import file_identity, pull_month, record_not_taken, sha256_of
+from smartcity.ingestion.pull import pull_month, record_not_taken
 from smartcity.ingestion.registry import load_registry
-from smartcity.ingestion.sources import REGISTRY_FILES, LandingArea, open_landing
-from smartcity.publication.guard import check_warehouse_path
-from smartcity.publication.publish import (
-    PublishError,
-    PublishStorageError,
-    publish,
-    published_warehouse_problem,
-)
+from smartcity.ingestion.sources import open_landing
+from smartcity.planning import RunPlan, month_of, plan_run
+from smartcity.publication.publish import PublishError, PublishStorageError, publish
 from smartcity.readers import ReadLimits
 from smartcity.run_lock import step_lock
-from smartcity.state import StateError, connect, discard_damaged_gx_files, ensure_state, verify_state
+from smartcity.run_records import StepRecord, recorded
+from smartcity.state import StateError, connect, discard_damaged_gx_files, ensure_state
+
+__all__ = [
+    "STEPS",
+    "RunPlan",
+    "plan_run",
+    "run_audit_marts",
+    "run_audit_registry",
+    "run_plan",
+    "run_publish",
+    "run_pull",
+    "run_transform",
+    "run_validate",
+]
 
 log = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class RunPlan:
-    run_id: str
-    target_month: str  # YYYY-MM: the month asked for
-    months: list[str]  # YYYY-MM: the landing months this run pulls and validates, oldest first
-    report_month: str  # YYYY-MM: the last month the marts cover
-    # What the published figures are built from besides the submissions (registry, dbt project, suites):
-    # when it changed since the last publication, the marts are rebuilt even with no new month.
-    fingerprint: str = ""
-    rebuild: bool = False
-    # Publish again with nothing new to build: the published warehouse is missing or damaged although the
-    # state records a publication (publication never reads the previous file), or the list of landing
-    # entries not taken (dq.rejected_files) changed.
-    republish: bool = False
-    not_taken: int = 0  # entries of the landing area not taken, listed in dq.rejected_files
-
-    @property
-    def has_work(self) -> bool:
-        return bool(self.months) or self.rebuild or self.republish
-
-    def as_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, value: dict) -> RunPlan:
-        return cls(**value)
-
-    @property
-    def month_dates(self) -> list[date]:
-        return [_month(m) for m in self.months]
+Step = Callable[[Settings, RunPlan, StepRecord], Any]
 
 
-P = ParamSpec("P")
-R = TypeVar("R")
+def _step(name: str) -> Callable[[Step], Callable[[Settings, RunPlan], Any]]:
+    """A step of the run: recorded, holding the run lock, its storage faults explained in one sentence."""
 
+    def decorate(body: Step) -> Callable[[Settings, RunPlan], Any]:
+        @functools.wraps(body)
+        def run(settings: Settings, plan: RunPlan) -> Any:
+            # What the state holds (received copies, rejected rows, reports) is for the pipeline and its
+            # operators only: nothing it writes is readable by other users of the machine (published files are
+            # opened up explicitly by publication).
+            os.umask(0o027)
+            with recorded(settings, plan.run_id, name, plan.months) as record:
+                with storage_faults_explained(name), step_lock(settings, name):
+                    return body(settings, plan, record)
 
-def _storage_faults_explained(step: Callable[P, R]) -> Callable[P, R]:
-    """A full disk or a read-only folder met anywhere in a step (received copies, GX results, reports) ends
-    it with a StorageError naming the file and what to do: a message, not a traceback."""
+        return run
 
-    @functools.wraps(step)
-    def explained(*args: P.args, **kwargs: P.kwargs) -> R:
-        # What the state holds (received copies, rejected rows, reports) is for the pipeline and its operators
-        # only: nothing it writes is readable by other users of the machine (published files are opened up
-        # explicitly by publication).
-        os.umask(0o027)
-        try:
-            return step(*args, **kwargs)
-        except PipelineError:
-            raise  # already says what to do
-        except Exception as error:
-            where = _path_in(error) or "a file of the pipeline"
-            advice = storage_advice(error, where)
-            if advice is None:
-                raise
-            step_name = step.__name__.removeprefix("run_")
-            raise StorageError(
-                f"the {step_name} step could not write {where} ({first_line(error)}): {advice}, and run "
-                "again; what was received and published so far is kept"
-            ) from error
-
-    return explained
-
-
-def _one_run_at_a_time(step: Callable[P, R]) -> Callable[P, R]:
-    """The step holds the warehouse's run lock (run_lock.py): already held by `smartcity run` when it
-    started this DAG run, else taken for the step."""
-
-    @functools.wraps(step)
-    def locked(settings: Settings, *args: P.args, **kwargs: P.kwargs) -> R:
-        with step_lock(settings, step.__name__.removeprefix("run_")):
-            return step(settings, *args, **kwargs)
-
-    return locked
-
-
-def _path_in(error: BaseException) -> str | None:
-    """The file an error is about: an OSError's filename (the target, of a copy or a rename), or the first
-    quoted path in DuckDB's message."""
-    if isinstance(error, OSError) and (error.filename2 or error.filename):
-        return str(error.filename2 or error.filename)
-    match = re.search(r'"(/[^"]+)"', str(error))
-    return match.group(1) if match else None
+    return decorate
 
 
 def _suite_runner(settings: Settings, defer_docs: bool = False):
@@ -133,8 +78,23 @@ def _suite_runner(settings: Settings, defer_docs: bool = False):
     return SuiteRunner(settings.state_dir, defer_docs=defer_docs)
 
 
-def _month(value: str) -> date:
-    return date(int(value[:4]), int(value[5:7]), 1)
+def run_plan(settings: Settings, run_id: str, requested_month: date | None = None) -> RunPlan:
+    """The DAG's first step: plan (reading the whole state through once, so a damaged file stops the run
+    before anything is written) and record the plan."""
+    os.umask(0o027)
+    with recorded(settings, run_id, "plan", []) as record:
+        plan = plan_run(settings, run_id, requested_month, verify=True)
+        record.months = plan.months
+        record.counts = {
+            "target_month": plan.target_month,
+            "report_month": plan.report_month,
+            "rebuild": plan.rebuild,
+            "republish": plan.republish,
+            "landing_entries_not_taken": plan.not_taken,
+        }
+        if not plan.has_work:
+            record.skip(f"nothing new up to {plan.target_month}: every landing month is processed")
+    return plan
 
 
 def _first_unpublished_month(con) -> date | None:
@@ -146,140 +106,14 @@ def _first_unpublished_month(con) -> date | None:
     return date(last.year + last.month // 12, last.month % 12 + 1, 1)
 
 
-def _local_root(landing: LandingArea) -> Path | None:
-    """The folder of a local landing area (the warehouse must not lie in it); None for a remote one."""
-    root = getattr(landing, "root", None)
-    return root if isinstance(root, Path) else None
-
-
-def _not_taken_changed(con, landing: LandingArea) -> bool:
-    """Whether the landing entries not taken differ from those dq.rejected_files lists."""
-    listed = set(
-        con.execute("select source_file, reason_code from dq.rejected_files where file_id is null").fetchall()
-    )
-    return listed != {(entry.path, entry.reason_code) for entry in landing.not_taken()}
-
-
-def _has_new_files(con, landing, month: date) -> bool:
-    known = {
-        row[0]
-        for row in con.execute(
-            "select file_id from raw.received_files where received_month = ?", [month]
-        ).fetchall()
-    }
-    return any(
-        file_identity(f.relative_path, sha256_of(f.local_path)) not in known
-        for f in landing.submission_files(month)
-    )
-
-
-INDEX_CODE_DIR = DBT_PROJECT_DIR.parent / "include" / "smartcity" / "index"
-_FINGERPRINTED = {".sql", ".py", ".yml", ".csv", ".json"}
-
-
-def build_fingerprint(landing, settings: Settings) -> str:
-    """A checksum of everything besides submissions that the published figures depend on."""
-    digest = hashlib.sha256(json.dumps(settings.index_weights, sort_keys=True).encode())
-    inputs = [f.local_path for name in REGISTRY_FILES if (f := landing.registry_file(name))]
-    # dbt's Python models call the index computations, so those count as the models themselves.
-    for folder in (DBT_PROJECT_DIR, EXPECTATIONS_DIR, INDEX_CODE_DIR):
-        inputs += sorted(
-            p
-            for p in folder.rglob("*")
-            if p.is_file() and p.suffix in _FINGERPRINTED and "target" not in p.parts
-        )
-    for path in inputs:
-        digest.update(path.name.encode())
-        digest.update(sha256_of(path).encode())
-    return digest.hexdigest()
-
-
-@_storage_faults_explained
-def plan_run(settings: Settings, run_id: str, requested_month: date | None = None) -> RunPlan:
-    """Which landing months this run must process: every month up to the target not yet processed,
-    or holding a file not received before (a late or corrected file in an old month)."""
-    landing = open_landing(settings.landing, settings.state_dir / "incoming")
-    check_warehouse_path(settings, _local_root(landing))
-    if requested_month is not None and requested_month > current_month():
-        raise ConfigError(
-            f"the month asked for, {requested_month:%Y-%m}, has not begun yet (it is now "
-            f"{current_month():%Y-%m}); ask for a month up to the current one"
-        )
-    available = landing.submission_months()
-    target = requested_month or settings.month or (available[-1] if available else None)
-    if target is None:
-        raise ConfigError(f"the landing area {landing.description} has no submissions/<YYYY-MM>/ folder yet")
-    with step_lock(settings, "plan"):
-        verify_state(settings.pipeline_db)
-        ensure_state(settings)
-        with connect(settings.pipeline_db) as con:
-            processed = {
-                row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()
-            }
-            pending = [
-                m
-                for m in available
-                if m <= target and (m not in processed or _has_new_files(con, landing, m))
-            ]
-            published = con.execute(
-                "select fingerprint from pipeline.publications order by published_at desc limit 1"
-            ).fetchone()
-            relist = _not_taken_changed(con, landing) and published is not None
-    fingerprint = build_fingerprint(landing, settings)
-    # The marts never shrink back to an earlier target; a month recorded past the current one (a far-future
-    # month folder taken by an earlier release) is not a month to cover.
-    last = max([target, *(m for m in processed if m <= current_month())])
-    # Decision: a published warehouse that is missing or damaged is published again from the state (the
-    # build database is the source of truth; the published file is only its snapshot), rather than left for
-    # BI tools to fail on until a new month arrives.
-    unreadable = published_warehouse_problem(settings.warehouse) if published is not None else None
-    plan = RunPlan(
-        run_id=run_id,
-        target_month=target.strftime("%Y-%m"),
-        months=[m.strftime("%Y-%m") for m in pending],
-        report_month=last.strftime("%Y-%m"),
-        fingerprint=fingerprint,
-        rebuild=bool(processed) and (published is None or published[0] != fingerprint),
-        republish=unreadable is not None or relist,
-        not_taken=len(landing.not_taken()),
-    )
-    if relist and unreadable is None:
-        log.info("plan: the files not taken from the landing area changed: publishing the new list")
-    if unreadable is not None:
-        log.warning(
-            "plan: the published warehouse %s cannot be read (%s): publishing it again from the pipeline's "
-            "state",
-            settings.warehouse,
-            unreadable,
-        )
-    if plan.rebuild and not pending:
-        log.info(
-            "plan: no new month, but the registry or the pipeline's models changed: rebuilding the marts"
-        )
-    elif pending:
-        log.info(
-            "plan: %d month(s) to process up to %s: %s",
-            len(pending),
-            plan.target_month,
-            ", ".join(plan.months),
-        )
-    else:
-        log.info("plan: nothing new up to %s; the warehouse is up to date", plan.target_month)
-    return plan
-
-
-@_storage_faults_explained
-@_one_run_at_a_time
-def run_pull(settings: Settings, plan: RunPlan) -> dict:
-    from smartcity.validation.critical import check_registry
-
+@_step("pull")
+def run_pull(settings: Settings, plan: RunPlan, record: StepRecord) -> dict:
+    """Load the registry, then receive every new file of the plan's months; list what is not taken."""
     landing = open_landing(settings.landing, settings.state_dir / "incoming")
     ensure_state(settings)
     totals = {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
     with connect(settings.pipeline_db) as con:
         load_registry(con, landing, removed_from=_first_unpublished_month(con))
-        # The critical registry suite, before any month is pulled: a failure stops the run here.
-        check_registry(con, _suite_runner(settings), plan.run_id, _month(plan.report_month))
         for position, month in enumerate(plan.month_dates, start=1):
             result = pull_month(
                 con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
@@ -287,7 +121,8 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
             totals["files_new"] += result.files_new
             totals["rows_new"] += result.rows_new
             totals["files_unreadable"] += result.files_unreadable
-            log.info("pull progress: %d/%d months", position, len(plan.months))
+            record.progress(month=f"{month:%Y-%m}", done=position, total=len(plan.months),
+                            files_new=result.files_new, rows_new=result.rows_new)  # fmt: skip
         not_taken = landing.not_taken()
         record_not_taken(con, not_taken, plan.run_id)
         totals["files_not_taken"] = len(not_taken)
@@ -297,15 +132,30 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
                 len(not_taken),
                 "y" if len(not_taken) == 1 else "ies",
             )
+    record.counts = totals
     failpoint("pull.done")
     return totals
 
 
-@_storage_faults_explained
-@_one_run_at_a_time
-def run_validate(settings: Settings, plan: RunPlan) -> dict:
+@_step("audit_registry")
+def run_audit_registry(settings: Settings, plan: RunPlan, record: StepRecord) -> None:
+    """The critical `registry` suite on the registry as loaded: a failure stops the run, nothing published."""
+    from smartcity.validation.critical import check_registry
+
+    runner = _suite_runner(settings)
+    with connect(settings.pipeline_db) as con:
+        result = check_registry(con, runner, plan.run_id, month_of(plan.report_month))
+    record.counts = {"lines": result.evaluated_rows, "failed": result.failed_rows}
+    record.paths = {"data_docs": result.docs_page or result.docs_index or ""}
+
+
+@_step("validate")
+def run_validate(settings: Settings, plan: RunPlan, record: StepRecord) -> dict:
+    """Every new row of the plan's months accepted or quarantined with its reason; warnings; rejection
+    reports for the cities; Data Docs."""
     totals = {"rows_received": 0, "rows_accepted": 0, "rows_quarantined": 0, "warnings": 0}
     if not plan.months:
+        record.counts = totals
         return totals
     from smartcity.reporting.rejections import write_rejection_reports
     from smartcity.validation import accepted_history
@@ -323,10 +173,23 @@ def run_validate(settings: Settings, plan: RunPlan) -> dict:
             totals["rows_accepted"] += outcome.rows_accepted
             totals["rows_quarantined"] += outcome.rows_quarantined
             totals["warnings"] += outcome.warnings.total()
-            log.info("validate progress: %d/%d months", position, len(plan.months))
+            record.progress(
+                month=f"{month:%Y-%m}",
+                done=position,
+                total=len(plan.months),
+                rows_received=outcome.rows_received,
+                rows_accepted=outcome.rows_accepted,
+                rows_quarantined=outcome.rows_quarantined,
+                reasons=dict(sorted(outcome.reasons.items())),
+                warnings=outcome.warnings.total(),
+            )
             failpoint("validate.month_done")
     runner.build_docs()
-    log.info("Data Docs: %s", runner.docs_index())
+    record.counts = totals
+    record.paths = {
+        "data_docs": str(runner.docs_index() or ""),
+        "rejection_reports": str(settings.reports_dir / "rejections"),
+    }
     return totals
 
 
@@ -344,35 +207,56 @@ def earliest_month_changed(settings: Settings, plan: RunPlan) -> date | None:
     return min([*plan.month_dates, *([earliest_report] if earliest_report else [])])
 
 
-@_storage_faults_explained
-@_one_run_at_a_time
-def run_transform(settings: Settings, plan: RunPlan) -> None:
+@_step("transform")
+def run_transform(settings: Settings, plan: RunPlan, record: StepRecord) -> None:
+    """dbt build (every model, snapshot and dbt test), incremental from the first month the run changes."""
     from smartcity.transformation.dbt import dbt_build, dbt_docs
 
     if not plan.months and not plan.rebuild:
         # Only publishing again (a damaged warehouse, a new list of files not taken): the marts in the build
         # database are as the last publication left them.
-        log.info("transform: nothing new to build; the marts of the build database are published as they are")
+        record.skip("nothing new to build: the marts of the build database are published as they are")
         return
-    dbt_build(
-        settings,
-        _month(plan.report_month),
-        rebuild_from=earliest_month_changed(settings, plan),
-        full_refresh=plan.rebuild,
+    rebuild_from = earliest_month_changed(settings, plan)
+    nodes = dbt_build(
+        settings, month_of(plan.report_month), rebuild_from=rebuild_from, full_refresh=plan.rebuild
     )
-    dbt_docs(settings, _month(plan.report_month))
+    docs = dbt_docs(settings, month_of(plan.report_month))
+    record.counts = {
+        "nodes": nodes,
+        "rebuilt_from": f"{rebuild_from:%Y-%m}" if rebuild_from and not plan.rebuild else "all months",
+    }
+    record.paths = {"dbt_docs": str(docs)}
 
 
-@_storage_faults_explained
-@_one_run_at_a_time
-def run_publish(settings: Settings, plan: RunPlan) -> str:
-    # The critical marts suite gates publication here, at the start of publish rather than at the end of
-    # transform: it checks the build database as it is when it is copied, whatever happened to it after
-    # dbt built it (a retried or cleared task, a manual dbt run), and a failure stops exactly the step
-    # that would have published. dbt's own tests already ran in transform.
-    _check_marts(settings, plan)
+@_step("audit_marts")
+def run_audit_marts(settings: Settings, plan: RunPlan, record: StepRecord) -> None:
+    """The critical `marts` suite on the marts as built, just before publication: a failure stops the run and
+    the previous warehouse stays. (dbt's own tests already ran in transform.)"""
+    from smartcity.validation.critical import check_marts
+
+    runner = _suite_runner(settings)
+    try:
+        with connect(settings.pipeline_db) as con:
+            result = check_marts(con, runner, plan.run_id, month_of(plan.report_month))
+    except StateError as error:  # damaged, full or read-only: say so, permanently
+        raise PublishStorageError(
+            f"could not publish {settings.warehouse}: {error}; the previous warehouse is unchanged"
+        ) from error
+    except duckdb.Error as error:
+        raise PublishError(
+            f"could not publish {settings.warehouse}: the marts in {settings.pipeline_db} cannot be read "
+            f"to check them ({error}); the previous warehouse is unchanged"
+        ) from error
+    record.counts = {"lines": result.evaluated_rows, "failed": result.failed_rows}
+    record.paths = {"data_docs": result.docs_page or result.docs_index or ""}
+
+
+@_step("publish")
+def run_publish(settings: Settings, plan: RunPlan, record: StepRecord) -> str:
+    """Swap a snapshot of the build database in as the warehouse (and its Parquet copy); record the months."""
     failpoint("publish.start")
-    path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
+    path = publish(settings, plan.run_id, plan.month_dates, month_of(plan.report_month))
     failpoint("publish.before_record")
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:
@@ -383,25 +267,12 @@ def run_publish(settings: Settings, plan: RunPlan) -> str:
             )
         con.execute(
             "insert into pipeline.publications values (?, ?, ?, ?, ?)",
-            [plan.run_id, now, _month(plan.report_month), plan.months, plan.fingerprint],
+            [plan.run_id, now, month_of(plan.report_month), plan.months, plan.fingerprint],
         )
         con.commit()
+    record.paths = {"warehouse": str(path)}
     return str(path)
 
 
-def _check_marts(settings: Settings, plan: RunPlan) -> None:
-    from smartcity.validation.critical import check_marts
-
-    runner = _suite_runner(settings)
-    try:
-        with connect(settings.pipeline_db) as con:
-            check_marts(con, runner, plan.run_id, _month(plan.report_month))
-    except StateError as error:  # damaged, full or read-only: say so, permanently
-        raise PublishStorageError(
-            f"could not publish {settings.warehouse}: {error}; the previous warehouse is unchanged"
-        ) from error
-    except duckdb.Error as error:
-        raise PublishError(
-            f"could not publish {settings.warehouse}: the marts in {settings.pipeline_db} cannot be read "
-            f"to check them ({error}); the previous warehouse is unchanged"
-        ) from error
+# The steps after the plan, in the order a run takes them (the DAG wires the same order).
+STEPS = (run_pull, run_audit_registry, run_validate, run_transform, run_audit_marts, run_publish)

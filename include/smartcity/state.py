@@ -27,14 +27,6 @@ create schema if not exists registry;
 create schema if not exists validated;
 create schema if not exists dq;
 
--- One row per pipeline run and month it processed.
-create table if not exists pipeline.runs (
-    run_id varchar not null,
-    month date not null,
-    started_at timestamptz not null,
-    finished_at timestamptz,
-    status varchar not null
-);
 
 -- Every successful publication, oldest first.
 create table if not exists pipeline.publications (
@@ -174,6 +166,22 @@ alter table dq.rejected_files alter column stored_path drop not null;
 """
 
 
+# What each step of each run did (run_records.py): one row per step, written when the step ends.
+RUNS_TABLE = """
+create table if not exists pipeline.runs (
+    run_id varchar not null,
+    step varchar not null,
+    started_at timestamptz not null,
+    finished_at timestamptz not null,
+    outcome varchar not null,
+    months varchar[] not null,
+    counts json,
+    reason varchar,
+    paths json
+)
+"""
+
+
 class StateError(StorageError):
     """The build database cannot be opened, read or written; the message names it and what to do."""
 
@@ -218,6 +226,18 @@ def ensure_state(settings: Settings) -> None:
         ) from error
     with connect(settings.pipeline_db) as con:
         con.execute(SCHEMA_SQL)
+        # pipeline.runs had another shape in state folders made before the runs were recorded, and was never
+        # written: it is made again in the shape of the step records.
+        columns = {
+            name
+            for (name,) in con.execute(
+                "select column_name from duckdb_columns() "
+                "where schema_name = 'pipeline' and table_name = 'runs'"
+            ).fetchall()
+        }
+        if columns and "step" not in columns:
+            con.execute("drop table pipeline.runs")
+        con.execute(RUNS_TABLE)
 
 
 def _explained(db_path: Path, error: BaseException, opening: bool = False) -> BaseException:

@@ -96,14 +96,26 @@ def test_every_dag_imports_without_errors(dagbag):
         assert Path(dagbag["dags"][dag_id]["fileloc"]).name == file
 
 
-def test_the_monthly_dag_runs_its_five_steps_in_order_with_retries_and_one_run_at_a_time(dagbag):
+def test_the_monthly_dag_writes_audits_then_publishes_with_retries_and_one_run_at_a_time(dagbag):
     monthly = dagbag["dags"]["smartcity_monthly"]
-    steps = ["plan", "pull", "validate", "transform", "publish"]
+    # Write-audit-publish, each gate a task you can see: the audits are the critical suites.
+    steps = [
+        "plan",
+        "anything_new",
+        "pull",
+        "audit_registry",
+        "validate",
+        "transform",
+        "audit_marts",
+        "publish",
+    ]
     assert sorted(monthly["tasks"]) == sorted(steps)
     tasks = monthly["tasks"]
     # Each step waits for the one before it (and every one reads the plan).
     for before, after in zip(steps, steps[1:], strict=False):
         assert before in tasks[after]["upstream"], (before, after)
+    for step in steps[1:]:
+        assert "plan" in tasks[step]["upstream"], step
     assert monthly["topological"] == steps
     assert monthly["max_active_runs"] == 1
     # Retries for transient faults on every step that touches the outside world; the plan fails at once.
@@ -114,6 +126,23 @@ def test_the_monthly_dag_runs_its_five_steps_in_order_with_retries_and_one_run_a
         assert tasks[step]["on_failure_callback"] == ["smartcity.alerts.FailureNotifier"], step
     # Airflow normalises the URI (smartcity://warehouse/); the name is what both DAG files spell out.
     assert [name for name, _ in tasks["publish"]["outlets"]] == ["smartcity_warehouse"]
+
+
+def test_every_task_of_the_monthly_dag_is_one_call_into_include():
+    """The DAG file only wires: every task body is a single statement calling smartcity.airflow_tasks."""
+    import ast
+
+    tree = ast.parse((DAGS / "smartcity_monthly.py").read_text(encoding="utf-8"))
+    (dag_function,) = [
+        node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "smartcity_monthly"
+    ]
+    tasks = [node for node in dag_function.body if isinstance(node, ast.FunctionDef)]
+    assert len(tasks) == 8
+    for task in tasks:
+        assert len(task.body) == 1, task.name
+        call = task.body[0].value if isinstance(task.body[0], ast.Return | ast.Expr) else None
+        assert isinstance(call, ast.Call) and isinstance(call.func, ast.Name), task.name
+        assert call.func.id in {"plan", "has_work", "step"}, task.name
 
 
 def test_the_report_dag_is_scheduled_on_the_asset_the_publish_step_emits(dagbag):

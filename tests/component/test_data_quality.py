@@ -21,7 +21,16 @@ import pytest
 
 from smartcity.errors import PermanentError
 from smartcity.ingestion.registry import RegistryError
-from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import (
+    RunPlan,
+    plan_run,
+    run_audit_marts,
+    run_audit_registry,
+    run_publish,
+    run_pull,
+    run_transform,
+    run_validate,
+)
 from smartcity.validation.critical import CriticalCheckFailed
 from tests.component.landing import CITIES, HEADER, PROJECTS, make_landing, query, settings_for
 
@@ -87,8 +96,10 @@ def run(tmp_path_factory):
     settings = settings_for(landing, base / "w.duckdb")
     plan = plan_run(settings, "run-1")
     run_pull(settings, plan)
+    run_audit_registry(settings, plan)
     outcome = run_validate(settings, plan)
     run_transform(settings, plan)
+    run_audit_marts(settings, plan)
     run_publish(settings, plan)
     return {"settings": settings, "plan": plan, "outcome": outcome, "base": base}
 
@@ -235,8 +246,10 @@ def test_a_registry_that_parses_but_breaks_the_registry_suite_stops_the_run(tmp_
         tmp_path / "landing", {"2024-03": {"city_b.csv": MARCH_B}}, cities=CITIES.replace("TH-50", "TH-５０")
     )
     settings = settings_for(landing, tmp_path / "w.duckdb")
+    plan = plan_run(settings, "run-registry")
+    run_pull(settings, plan)
     with pytest.raises(CriticalCheckFailed) as failure:
-        run_pull(settings, plan_run(settings, "run-registry"))
+        run_audit_registry(settings, plan)
     assert isinstance(failure.value, PermanentError)
     message = str(failure.value)
     assert "the critical suite 'registry' failed" in message
@@ -245,7 +258,9 @@ def test_a_registry_that_parses_but_breaks_the_registry_suite_stops_the_run(tmp_
     assert query(
         settings.pipeline_db, "select suite, success, evaluated_rows, failed_rows from dq.validation_runs"
     ) == [("registry", False, 2 + 3, 1)]
-    assert query(settings.pipeline_db, "select count(*) from raw.received_files") == [(0,)]
+    # The run stopped at the audit: the file was received (and kept), nothing validated, nothing published.
+    assert query(settings.pipeline_db, "select count(*) from raw.received_files") == [(1,)]
+    assert query(settings.pipeline_db, "select count(*) from validated.submissions") == [(0,)]
     assert not settings.warehouse.exists()
 
 
@@ -267,7 +282,7 @@ def test_a_failing_marts_suite_leaves_the_published_warehouse_byte_identical(run
     finally:
         con.close()
     with pytest.raises(CriticalCheckFailed) as failure:
-        run_publish(settings, RunPlan(**{**plan.as_dict(), "run_id": "run-tampered"}))
+        run_audit_marts(settings, RunPlan(**{**plan.as_dict(), "run_id": "run-tampered"}))
     message = str(failure.value)
     assert "the critical suite 'marts' failed" in message
     assert (

@@ -30,7 +30,7 @@ import duckdb
 import pytest
 
 from smartcity.config import Settings
-from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import STEPS, RunPlan, plan_run, run_publish
 from smartcity.publication.publish import parquet_dir
 from tests.component.landing import HEADER, make_landing, query, run_steps, settings_for
 
@@ -100,14 +100,14 @@ DRIVER = """
 import json, logging, sys
 from pathlib import Path
 from smartcity.config import load_settings
-from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import STEPS, RunPlan, plan_run, run_publish
 
 logging.basicConfig(level=logging.INFO)
 settings = load_settings()
 if sys.argv[1] == "publish":
     plan, steps = RunPlan.from_dict(json.loads(Path(sys.argv[2]).read_text())), [run_publish]
 else:
-    plan, steps = plan_run(settings, sys.argv[1]), [run_pull, run_validate, run_transform, run_publish]
+    plan, steps = plan_run(settings, sys.argv[1]), list(STEPS)
 for step in steps:
     step(settings, plan)
 """
@@ -213,7 +213,7 @@ def lab(tmp_path_factory) -> Lab:
     # run `killed` (the run id is the only difference, and it is not compared).
     plan = plan_run(settings, "clean")
     assert plan.months == NEW_MONTHS
-    for step in (run_pull, run_validate, run_transform):
+    for step in STEPS[:-1]:
         step(settings, plan)
     killed = RunPlan(**{**plan.as_dict(), "run_id": "killed"})
     (settings.state_dir / "killed-plan.json").write_text(json.dumps(killed.as_dict()), encoding="utf-8")

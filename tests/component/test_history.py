@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from smartcity.pipeline import plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import STEPS, plan_run
 from tests.component.landing import CITIES, HEADER, make_landing, query, settings_for
 
 JANUARY = HEADER + (
@@ -29,10 +29,8 @@ LAPSED = CITIES.replace("city,certified,2021-05-01", "city,lapsed,2024-02-10", 1
 
 def run(settings) -> None:
     plan = plan_run(settings, f"run-{len(list(settings.state_dir.glob('*')))}")
-    run_pull(settings, plan)
-    run_validate(settings, plan)
-    run_transform(settings, plan)
-    run_publish(settings, plan)
+    for step in STEPS:
+        step(settings, plan)
 
 
 @pytest.fixture(scope="module")

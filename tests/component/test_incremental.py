@@ -13,6 +13,8 @@ from smartcity.config import load_settings
 from smartcity.pipeline import (
     earliest_month_changed,
     plan_run,
+    run_audit_marts,
+    run_audit_registry,
     run_publish,
     run_pull,
     run_transform,
@@ -52,10 +54,11 @@ TABLES = [
 def steps(settings, month=None):
     plan = plan_run(settings, "run", requested_month=month)
     run_pull(settings, plan)
+    run_audit_registry(settings, plan)
     run_validate(settings, plan)
     rebuild_from = earliest_month_changed(settings, plan)
-    run_transform(settings, plan)
-    run_publish(settings, plan)
+    for step in (run_transform, run_audit_marts, run_publish):
+        step(settings, plan)
     return rebuild_from
 
 

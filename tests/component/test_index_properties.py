@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from smartcity.config import load_settings
-from smartcity.pipeline import plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import STEPS, plan_run
 from tests.component.landing import HEADER, query
 
 CITIES = [
@@ -94,10 +94,8 @@ def run_pipeline(base: Path, name: str, rows=ROWS, reverse=False, weights=None) 
         environ["SMARTCITY_INDEX_WEIGHTS"] = json.dumps(weights)
     settings = load_settings(environ)
     plan = plan_run(settings, f"run-{name}")
-    run_pull(settings, plan)
-    run_validate(settings, plan)
-    run_transform(settings, plan)
-    run_publish(settings, plan)
+    for step in STEPS:
+        step(settings, plan)
     return {
         "index": query(settings.warehouse, INDEX_QUERY),
         "sensitivity": query(settings.warehouse, "select * from marts.index_sensitivity order by all"),

@@ -11,7 +11,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import STEPS, RunPlan, plan_run, run_publish
 from smartcity.publication.publish import PublishError
 from tests.component.landing import HEADER, make_landing, query, settings_for
 
@@ -46,9 +46,8 @@ def published(tmp_path_factory):
     settings = settings_for(landing, base / "out" / "warehouse.duckdb")
     plan = plan_run(settings, "run-1")
     assert plan.months == ["2024-02", "2024-03"]
-    run_pull(settings, plan)
-    run_validate(settings, plan)
-    run_transform(settings, plan)
+    for step in STEPS[:-1]:
+        step(settings, plan)
     path = run_publish(settings, plan)
     return {"settings": settings, "plan": plan, "path": path, "base": base}
 

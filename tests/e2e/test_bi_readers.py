@@ -36,12 +36,12 @@ ADDED_MONTH = "2023-06"
 WRITER = r"""
 import sys
 from smartcity.config import load_settings
-from smartcity.pipeline import plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.pipeline import STEPS, plan_run
 
 settings = load_settings({"SMARTCITY_LANDING": sys.argv[1], "SMARTCITY_WAREHOUSE": sys.argv[2]})
 plan = plan_run(settings, sys.argv[3])
 assert plan.has_work, plan
-for step in (run_pull, run_validate, run_transform, run_publish):
+for step in STEPS:
     step(settings, plan)
 print("published", plan.run_id, plan.months, flush=True)
 """

@@ -109,12 +109,13 @@ def _model_built_failpoint(event) -> None:
 
 def dbt_build(
     settings: Settings, report_month: date, rebuild_from: date | None = None, full_refresh: bool = False
-) -> None:
+) -> int:
     """Build everything; incremental models rebuild from `rebuild_from` on, or fully with `full_refresh`."""
     command = ["build", "--full-refresh"] if full_refresh or rebuild_from is None else ["build"]
     nodes = _invoke(settings, command, report_month, rebuild_from)
     scope = "full rebuild" if len(command) == 2 else f"incremental from {rebuild_from:%Y-%m}"
     log.info("dbt build passed (%s): %d nodes", scope, len(nodes))
+    return len(nodes)
 
 
 def dbt_docs(settings: Settings, report_month: date) -> Path:

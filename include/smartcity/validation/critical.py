@@ -126,12 +126,14 @@ def marts_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(MARTS_LINES).df()
 
 
-def check_registry(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, run_id: str, month: date) -> None:
-    run_critical_suite(con, runner, "registry", registry_lines(con), run_id, month)
+def check_registry(
+    con: duckdb.DuckDBPyConnection, runner: SuiteRunner, run_id: str, month: date
+) -> SuiteResult:
+    return run_critical_suite(con, runner, "registry", registry_lines(con), run_id, month)
 
 
-def check_marts(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, run_id: str, month: date) -> None:
-    run_critical_suite(con, runner, "marts", marts_lines(con), run_id, month)
+def check_marts(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, run_id: str, month: date) -> SuiteResult:
+    return run_critical_suite(con, runner, "marts", marts_lines(con), run_id, month)
 
 
 def run_critical_suite(
