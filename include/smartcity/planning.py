@@ -71,7 +71,9 @@ def _local_root(landing: LandingArea) -> Path | None:
 def _not_taken_changed(con, landing: LandingArea) -> bool:
     """Whether the landing entries not taken differ from those dq.rejected_files lists."""
     listed = set(
-        con.execute("select source_file, reason_code from dq.rejected_files where file_id is null").fetchall()
+        con.execute(
+            "select source_file, reason_code from audit.rejected_files where file_id is null"
+        ).fetchall()
     )
     return listed != {(entry.path, entry.reason_code) for entry in landing.not_taken()}
 

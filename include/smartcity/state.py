@@ -25,7 +25,7 @@ create schema if not exists pipeline;
 create schema if not exists raw;
 create schema if not exists registry;
 create schema if not exists validated;
-create schema if not exists dq;
+create schema if not exists audit;
 
 
 -- Every successful publication, oldest first.
@@ -107,7 +107,7 @@ create table if not exists validated.submissions (
     primary key (file_id, row_number)
 );
 
-create table if not exists dq.validation_runs (
+create table if not exists audit.validation_runs (
     run_id varchar not null,
     month date not null,
     suite varchar not null,
@@ -120,7 +120,7 @@ create table if not exists dq.validation_runs (
     failed_expectations integer
 );
 
-create table if not exists dq.quarantine (
+create table if not exists audit.quarantine (
     run_id varchar not null,
     source_file varchar not null,
     row_number integer not null,
@@ -133,9 +133,9 @@ create table if not exists dq.quarantine (
     received_month date not null
 );
 
--- Warnings for analysts (flagged, kept, never quarantined), replaced per landing month like dq.quarantine.
+-- Warnings for analysts (flagged, kept, never quarantined), replaced per landing month like audit.quarantine.
 -- A project-level warning (PROJECT_SILENT) has no source row: source_file and row_number are NULL.
-create table if not exists dq.warnings (
+create table if not exists audit.warnings (
     run_id varchar not null,
     month date not null,
     source_file varchar,
@@ -149,7 +149,7 @@ create table if not exists dq.warnings (
 -- Every file received that gave no row (unreadable, over a cap, empty: file_id set, kept for ever), and every
 -- entry of the landing area not taken at the last pull (a folder that is not a month, a hidden or temporary
 -- file, a link leaving the landing area, a file still being written...: no file_id, replaced at each pull).
-create table if not exists dq.rejected_files (
+create table if not exists audit.rejected_files (
     run_id varchar not null,
     source_file varchar not null,
     reason varchar not null,
@@ -159,10 +159,10 @@ create table if not exists dq.rejected_files (
     reason_code varchar
 );
 -- Added after the first release: state folders made before it get the changes here.
-alter table dq.rejected_files add column if not exists reason_code varchar;
-alter table dq.rejected_files alter column file_id drop not null;
-alter table dq.rejected_files alter column received_month drop not null;
-alter table dq.rejected_files alter column stored_path drop not null;
+alter table audit.rejected_files add column if not exists reason_code varchar;
+alter table audit.rejected_files alter column file_id drop not null;
+alter table audit.rejected_files alter column received_month drop not null;
+alter table audit.rejected_files alter column stored_path drop not null;
 """
 
 
@@ -225,6 +225,7 @@ def ensure_state(settings: Settings) -> None:
             "or point SMARTCITY_WAREHOUSE elsewhere, and run again"
         ) from error
     with connect(settings.pipeline_db) as con:
+        _move_audit_tables(con)
         con.execute(SCHEMA_SQL)
         # pipeline.runs had another shape in state folders made before the runs were recorded, and was never
         # written: it is made again in the shape of the step records.
@@ -238,6 +239,24 @@ def ensure_state(settings: Settings) -> None:
         if columns and "step" not in columns:
             con.execute("drop table pipeline.runs")
         con.execute(RUNS_TABLE)
+
+
+# What the validation writes about rows and files lived in the dq schema before dbt became its one owner (it
+# now builds dq from these): a state folder made then has them moved to audit once, with their rows.
+AUDIT_TABLES = ("validation_runs", "quarantine", "warnings", "rejected_files")
+
+
+def _move_audit_tables(con: duckdb.DuckDBPyConnection) -> None:
+    tables = {
+        (schema, table)
+        for schema, table in con.execute("select schema_name, table_name from duckdb_tables()").fetchall()
+    }
+    for table in AUDIT_TABLES:
+        if ("dq", table) in tables and ("audit", table) not in tables:
+            con.execute("create schema if not exists audit")
+            # Fixed names from AUDIT_TABLES, never from input.
+            con.execute(f"create table audit.{table} as from dq.{table}")  # noqa: S608
+            con.execute(f"drop table dq.{table}")
 
 
 def _explained(db_path: Path, error: BaseException, opening: bool = False) -> BaseException:

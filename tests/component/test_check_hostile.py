@@ -40,7 +40,7 @@ def landing(tmp_path_factory):
     settings = settings_for(root, base / "warehouse.duckdb")
     settings = type(settings)(**{**settings.__dict__, "max_rows_per_file": 10})
     run_pull(settings, plan_run(settings, "hostile-1"))
-    rejected = dict(query(settings.pipeline_db, "select source_file, reason from dq.rejected_files"))
+    rejected = dict(query(settings.pipeline_db, "select source_file, reason from audit.rejected_files"))
     return root, settings, rejected
 
 

@@ -256,7 +256,7 @@ def test_a_registry_that_parses_but_breaks_the_registry_suite_stops_the_run(tmp_
     assert "expect_column_values_to_match_regex on province_code" in message
     assert "city_code='BBB', province_code='TH-５０'" in message
     assert query(
-        settings.pipeline_db, "select suite, success, evaluated_rows, failed_rows from dq.validation_runs"
+        settings.pipeline_db, "select suite, success, evaluated_rows, failed_rows from audit.validation_runs"
     ) == [("registry", False, 2 + 3, 1)]
     # The run stopped at the audit: the file was received (and kept), nothing validated, nothing published.
     assert query(settings.pipeline_db, "select count(*) from raw.received_files") == [(1,)]

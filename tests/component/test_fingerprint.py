@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from smartcity import pipeline
+from smartcity import planning
 from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR
 from smartcity.ingestion.sources import open_landing
 from tests.component.landing import HEADER, make_landing, settings_for
@@ -19,17 +19,17 @@ def copies(tmp_path, monkeypatch):
     for name, source in (
         ("DBT_PROJECT_DIR", DBT_PROJECT_DIR),
         ("EXPECTATIONS_DIR", EXPECTATIONS_DIR),
-        ("INDEX_CODE_DIR", pipeline.INDEX_CODE_DIR),
+        ("INDEX_CODE_DIR", planning.INDEX_CODE_DIR),
     ):
         target = tmp_path / name
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("target", "logs", "__pycache__"))
-        monkeypatch.setattr(pipeline, name, target)
+        monkeypatch.setattr(planning, name, target)
         folders[name] = target
     landing = make_landing(tmp_path / "landing", {"2024-01": {"a.csv": HEADER}})
     settings = settings_for(landing, tmp_path / "w.duckdb")
 
     def fingerprint() -> str:
-        return pipeline.build_fingerprint(open_landing(str(landing), tmp_path / "incoming"), settings)
+        return planning.build_fingerprint(open_landing(str(landing), tmp_path / "incoming"), settings)
 
     return folders, fingerprint
 

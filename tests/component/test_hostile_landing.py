@@ -137,7 +137,7 @@ def test_every_file_is_received_once_and_each_one_over_a_cap_or_unreadable_is_re
     }
     assert set(received) == {FOLDER + name for name in expected_names}
 
-    rejected = dict(query(db, "select source_file, reason from dq.rejected_files"))
+    rejected = dict(query(db, "select source_file, reason from audit.rejected_files"))
     assert set(rejected) == {FOLDER + name for name in REFUSED}
     for name, (_, words) in REFUSED.items():
         assert words in rejected[FOLDER + name], name
@@ -153,7 +153,7 @@ def test_every_row_of_every_readable_file_is_accounted_for_exactly_once(hostile)
         select f.landing_path, f.rows_read, f.unreadable_reason is not null,
             (select count(*) from raw.submission_rows r where r.file_id = f.file_id),
             (select count(*) from validated.submissions v where v.file_id = f.file_id),
-            (select count(*) from dq.quarantine q where q.file_id = f.file_id)
+            (select count(*) from audit.quarantine q where q.file_id = f.file_id)
         from raw.received_files f
         """,
     )
@@ -169,7 +169,7 @@ def test_every_row_of_every_readable_file_is_accounted_for_exactly_once(hostile)
     both = query(
         db,
         "select file_id, row_number from validated.submissions "
-        "intersect select file_id, row_number from dq.quarantine",
+        "intersect select file_id, row_number from audit.quarantine",
     )
     assert both == []
     assert hostile["validated"]["rows_received"] == sum(rows.values()) == hostile["pulled"]["rows_new"]
@@ -262,7 +262,7 @@ def test_the_row_cap_of_the_environment_reaches_the_pull(tmp_path, monkeypatch):
     )  # fmt: skip
     monkeypatch.setenv("SMARTCITY_MAX_ROWS_PER_FILE", "2")
     assert run_pull(settings, plan_run(settings, "run-1"))["files_unreadable"] == 1
-    assert query(settings.pipeline_db, "select reason from dq.rejected_files") == [
+    assert query(settings.pipeline_db, "select reason from audit.rejected_files") == [
         (
             "the file has more than 2 data rows, the most accepted in one file; split it into several files "
             "(for example one per city or per group of cities) of at most 2 rows each",
@@ -312,7 +312,7 @@ def test_report_file_names_never_leave_their_folder(tmp_path):
         for code in ("../../x", "..", "/etc/x", "a/../../b"):
             con.execute("insert into registry.cities (city_code) values (?)", [code])
             con.execute(
-                "insert into dq.quarantine values ('run-1', 'a.csv', 1, ?, 'A1', 'UNKNOWN_PROJECT', "
+                "insert into audit.quarantine values ('run-1', 'a.csv', 1, ?, 'A1', 'UNKNOWN_PROJECT', "
                 "'bad. Fix: fix it', '{}', ?, ?)",
                 [code, file_id, MARCH],
             )

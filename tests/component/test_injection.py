@@ -87,14 +87,14 @@ def test_sql_from_submitters_is_stored_verbatim_and_never_runs(tmp_path):
     assert pulled == pull_counts(3, 6 + len(sql) + 1, 1)
     assert outcome["rows_received"] == 6 + len(sql) + 1
     assert outcome["rows_accepted"] + outcome["rows_quarantined"] == outcome["rows_received"]
-    assert query(db, "select count(*), count(distinct reason_code) from dq.quarantine") == [(6, 6)]
+    assert query(db, "select count(*), count(distinct reason_code) from audit.quarantine") == [(6, 6)]
     assert query(db, "select count(*) from registry.cities where status = 'certified'") == [(2,)]
 
     # Stored verbatim, found by bound parameters.
     assert {path for (path,) in query(db, "select landing_path from raw.received_files")} == {
         FOLDER + name for name in files
     }
-    assert query(db, "select source_file from dq.rejected_files") == [
+    assert query(db, "select source_file from audit.rejected_files") == [
         (FOLDER + "'; drop table dq.rejected_files; --.xlsx",)
     ]
     for column, value in (("city_code", sql[0]), ("project_code", sql[1]), ("report_month", sql[2])):
@@ -102,7 +102,7 @@ def test_sql_from_submitters_is_stored_verbatim_and_never_runs(tmp_path):
     # The quarantine holds the code as normalised (upper case) beside the row exactly as sent.
     assert query(
         db,
-        "select count(*) from dq.quarantine where city_code = ? and contains(raw_record, ?)",
+        "select count(*) from audit.quarantine where city_code = ? and contains(raw_record, ?)",
         [sql[0].upper(), sql[0]],
     ) == [(1,)]
     accepted = {remarks for (remarks,) in query(db, "select remarks from validated.submissions")}

@@ -29,6 +29,7 @@ def _build(settings, months: list[date]) -> None:
     with connect(settings.pipeline_db) as con:
         con.execute("create schema if not exists marts")
         con.execute("create schema if not exists history")
+        con.execute("create schema if not exists dq")
         con.execute(
             "create or replace table marts.program_summary_monthly as "
             "select month::date as month, 2 as certified_cities, 10.5 * i as progress_pct, "
@@ -51,7 +52,8 @@ def _build(settings, months: list[date]) -> None:
             "create or replace table dq.city_quality_monthly as "
             "select city_code, month, 3 as rows_received, true as on_time from marts.city_progress_monthly"
         )
-        con.execute("delete from dq.quarantine")
+        # As dbt builds it: a view over what the validate step wrote (published as a table).
+        con.execute("create or replace view dq.quarantine as from audit.quarantine")
         con.execute(
             "create or replace table history.program_summary_history as from marts.program_summary_monthly"
         )

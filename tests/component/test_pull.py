@@ -124,7 +124,7 @@ def test_unreadable_and_unsupported_files_are_rejected_and_the_others_are_loaded
     settings = settings_for(landing, tmp_path / "w.duckdb")
 
     assert _pull(settings, "run-1") == pull_counts(4, 3, 2)
-    rejected = dict(query(settings.pipeline_db, "select source_file, reason from dq.rejected_files"))
+    rejected = dict(query(settings.pipeline_db, "select source_file, reason from audit.rejected_files"))
     assert set(rejected) == {"submissions/2024-03/broken.xlsx", "submissions/2024-03/notes.txt"}
     xlsx_reason = rejected["submissions/2024-03/broken.xlsx"]
     assert "XLSX" in xlsx_reason and ".csv" in xlsx_reason  # what is wrong and what to send instead
@@ -144,12 +144,12 @@ def test_unreadable_and_unsupported_files_are_rejected_and_the_others_are_loaded
         ("submissions/2024-03/city_b.json", 1),
         ("submissions/2024-03/notes.txt", 0),
     ]
-    stored = dict(query(settings.pipeline_db, "select source_file, stored_path from dq.rejected_files"))
+    stored = dict(query(settings.pipeline_db, "select source_file, stored_path from audit.rejected_files"))
     assert Path(stored["submissions/2024-03/broken.xlsx"]).read_bytes() == junk
 
     # Pulled again, a rejected file is not rejected a second time.
     assert _pull(settings, "run-2")["files_new"] == 0
-    assert query(settings.pipeline_db, "select count(*) from dq.rejected_files") == [(2,)]
+    assert query(settings.pipeline_db, "select count(*) from audit.rejected_files") == [(2,)]
 
 
 REGISTRY_CITIES = CITIES + (

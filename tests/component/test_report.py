@@ -231,8 +231,8 @@ def test_charts_are_the_same_for_the_same_data(settings):
 
 def test_the_cities_with_nothing_accepted_by_the_deadline_are_listed(settings):
     data = read_report_data(settings.warehouse)
-    # The silent certified city first (no file), then the late one; the same cities as cities_late.
+    # The silent certified city first (no file), then the late one: the cities late or with no report.
     assert [(r["city_code"], r["files_received"]) for r in data.missing] == [("EVL", 0), ("BBB", 1)]
-    assert len(data.missing) == data.headline["cities_late"]
+    assert len(data.missing) == data.headline["cities_late"] + data.headline["cities_no_report"]
     page = render_report(data)
     assert 'id="table-missing"' in page and "(EVL)" in page.split('id="table-missing"')[1]

@@ -71,7 +71,8 @@ def validated(tmp_path_factory):
 def _quarantine(db, month: date = MARCH) -> list[tuple]:
     return query(
         db,
-        "select source_file, row_number, reason_code from dq.quarantine where received_month = ? order by 2",
+        "select source_file, row_number, reason_code from audit.quarantine "
+        "where received_month = ? order by 2",
         [month],
     )
 
@@ -124,13 +125,13 @@ def test_every_row_is_accounted_for_exactly_once(validated):
     assert outcome["rows_accepted"] + outcome["rows_quarantined"] == outcome["rows_received"]
     raw = set(query(db, "select file_id, row_number from raw.submission_rows"))
     accepted = query(db, "select file_id, row_number from validated.submissions")
-    quarantined = query(db, "select file_id, row_number from dq.quarantine")
+    quarantined = query(db, "select file_id, row_number from audit.quarantine")
     assert len(accepted) == len(set(accepted)) and len(quarantined) == len(set(quarantined))
     assert not set(accepted) & set(quarantined)
     assert set(accepted) | set(quarantined) == raw
     runs = query(
         db,
-        "select month, evaluated_rows, failed_rows from dq.validation_runs "
+        "select month, evaluated_rows, failed_rows from audit.validation_runs "
         "where suite = 'submission_rows' order by month",
     )
     faulty = sum(1 for _, code in MARCH_ROWS.values() if code)
@@ -140,7 +141,7 @@ def test_every_row_is_accounted_for_exactly_once(validated):
 def test_quarantine_detail_says_what_is_wrong_and_how_to_fix_it(validated):
     db = validated["settings"].pipeline_db
     details = dict(
-        query(db, "select row_number, detail from dq.quarantine where received_month = ?", [MARCH])
+        query(db, "select row_number, detail from audit.quarantine where received_month = ?", [MARCH])
     )
     assert all("Fix:" in detail for detail in details.values())
     assert "ZZZ" in details[3]
@@ -148,7 +149,7 @@ def test_quarantine_detail_says_what_is_wrong_and_how_to_fix_it(validated):
     assert "fifty" in details[8]
     assert "RAIN" in details[11]
     raw_records = dict(
-        query(db, "select row_number, raw_record from dq.quarantine where received_month = ?", [MARCH])
+        query(db, "select row_number, raw_record from audit.quarantine where received_month = ?", [MARCH])
     )
     assert json.loads(raw_records[8])["progress_pct"] == "fifty"
 
@@ -206,7 +207,7 @@ def test_validating_the_same_months_again_gives_the_same_outcome(validated):
     db = settings.pipeline_db
     before = {
         "quarantine": query(
-            db, "select file_id, row_number, reason_code, detail from dq.quarantine order by all"
+            db, "select file_id, row_number, reason_code, detail from audit.quarantine order by all"
         ),
         "accepted": query(db, "select * exclude (arrived_at) from validated.submissions order by all"),
     }
@@ -214,15 +215,15 @@ def test_validating_the_same_months_again_gives_the_same_outcome(validated):
     assert again == validated["outcome"]
     after = {
         "quarantine": query(
-            db, "select file_id, row_number, reason_code, detail from dq.quarantine order by all"
+            db, "select file_id, row_number, reason_code, detail from audit.quarantine order by all"
         ),
         "accepted": query(db, "select * exclude (arrived_at) from validated.submissions order by all"),
     }
     assert after == before
     assert query(
-        db, "select month, run_id from dq.validation_runs where suite = 'submission_rows' order by month"
+        db, "select month, run_id from audit.validation_runs where suite = 'submission_rows' order by month"
     ) == [
         (FEBRUARY, "run-2"),
         (MARCH, "run-2"),
     ]
-    assert query(db, "select distinct run_id from dq.quarantine") == [("run-2",)]
+    assert query(db, "select distinct run_id from audit.quarantine") == [("run-2",)]

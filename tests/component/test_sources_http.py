@@ -183,7 +183,7 @@ def test_pages_are_followed_5xx_are_retried_and_each_file_is_ingested_once(api, 
     assert [p.name for p in cached.rglob("city_b.json")] == ["city_b.json"]
     assert query(settings.pipeline_db, "select count(*) from registry.cities") == [(2,)]
     # An item whose rows are not a list is kept and rejected with a reason, not lost.
-    assert query(settings.pipeline_db, "select source_file from dq.rejected_files") == [
+    assert query(settings.pipeline_db, "select source_file from audit.rejected_files") == [
         ("submissions/2024-03/scanned form.csv.json",)
     ]
 

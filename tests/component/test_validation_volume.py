@@ -64,6 +64,6 @@ def test_rows_resent_unchanged_a_month_later_are_duplicates_and_nothing_else_is(
     assert outcome["rows_accepted"] == 2 * PROJECTS
     reasons = query(
         settings.pipeline_db,
-        "select reason_code, count(*), min(row_number), max(row_number) from dq.quarantine group by 1",
+        "select reason_code, count(*), min(row_number), max(row_number) from audit.quarantine group by 1",
     )
     assert reasons == [("DUPLICATE", 100, PROJECTS + 1, PROJECTS + 100)]

@@ -1,6 +1,6 @@
 -- dq.quarantine for BI tools: each quarantined row with the city's names and the month its file came in.
 with quarantined as (
-    select * from {{ ref('stg_quality__quarantine') }}
+    select * from {{ ref('stg_audit__quarantine') }}
 ),
 
 cities as (

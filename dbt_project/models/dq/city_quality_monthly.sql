@@ -16,7 +16,7 @@ accepted as (
 ),
 
 quarantined as (
-    select * from {{ ref('stg_quality__quarantine') }}
+    select * from {{ ref('stg_audit__quarantine') }}
 ),
 
 accepted_counts as (

@@ -1,6 +1,6 @@
 -- The months the marts cover: from the first landing month received to the month processed.
 with received_files as (
-    select * from {{ ref('stg_pipeline__received_files') }}
+    select * from {{ ref('stg_raw__received_files') }}
 ),
 
 bounds as (

@@ -1,7 +1,7 @@
 -- Supersession: for each project and report month, the accepted row submitted last wins.
 -- Ties on submitted_at go to the file that arrived later, then to the later row in the file.
 with submissions as (
-    select * from {{ ref('stg_pipeline__submissions') }}
+    select * from {{ ref('stg_validated__submissions') }}
 ),
 
 ranked as (

@@ -158,10 +158,10 @@ def pull_month(
 def record_not_taken(con: duckdb.DuckDBPyConnection, entries: list[NotTaken], run_id: str) -> None:
     """The landing area's entries not taken at this pull replace those of the last (dq.rejected_files rows
     without a file_id): the table lists what is there now, and a file fixed or removed leaves it."""
-    con.execute("delete from dq.rejected_files where file_id is null")
+    con.execute("delete from audit.rejected_files where file_id is null")
     for entry in entries:
         con.execute(
-            "insert into dq.rejected_files (run_id, source_file, reason, reason_code, received_month) "
+            "insert into audit.rejected_files (run_id, source_file, reason, reason_code, received_month) "
             "values (?, ?, ?, ?, ?)",
             [run_id, storable_text(entry.path), entry.reason, entry.reason_code, entry.month],
         )
@@ -240,7 +240,7 @@ def _register_file(
             # %r: a file name may hold a line break, which must not forge a line of the log.
             log.warning("rejected %r: %s", landing_path, reason)
             con.execute(
-                "insert into dq.rejected_files "
+                "insert into audit.rejected_files "
                 "(run_id, source_file, reason, file_id, received_month, stored_path, reason_code) "
                 "values (?, ?, ?, ?, ?, ?, ?)",
                 [run_id, landing_path, reason, file_id, month, str(stored), code],

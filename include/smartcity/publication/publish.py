@@ -56,9 +56,9 @@ where run_id not in (select run_id from source_db.pipeline.publications);
 update meta.publication set
     files_received = (select count(*) from new_files),
     rows_accepted = (select count(*) from source_db.validated.submissions where file_id in (from new_files)),
-    rows_quarantined = (select count(*) from source_db.dq.quarantine where file_id in (from new_files)),
-    files_rejected = (select count(*) from source_db.dq.rejected_files where file_id in (from new_files)),
-    landing_entries_not_taken = (select count(*) from source_db.dq.rejected_files where file_id is null);
+    rows_quarantined = (select count(*) from source_db.audit.quarantine where file_id in (from new_files)),
+    files_rejected = (select count(*) from source_db.audit.rejected_files where file_id in (from new_files)),
+    landing_entries_not_taken = (select count(*) from source_db.audit.rejected_files where file_id is null);
 drop table new_files;
 """
 
@@ -129,11 +129,13 @@ def _sql_text(value: str) -> str:
 
 
 def _copy_comments(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> None:
-    """The table and column comments of the build database (dbt's persist_docs, the sources' descriptions)
-    onto the published copies, which `create table as` leaves without; then the meta tables' own."""
+    """The table, view and column comments of the build database (dbt's persist_docs) onto the published
+    copies, which `create table as` leaves without; then the meta tables' own."""
     published = {(schema, table) for schema, table in tables}
     for schema, table, comment in con.execute(
         "select schema_name, table_name, comment from duckdb_tables() "
+        "where database_name = 'source_db' and comment is not null "
+        "union all select schema_name, view_name, comment from duckdb_views() "
         "where database_name = 'source_db' and comment is not null"
     ).fetchall():
         if (schema, table) in published:
@@ -240,10 +242,15 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
         con = duckdb.connect(str(partial))
         try:
             con.execute(f"attach {_quoted_path(settings.pipeline_db)} as source_db (read_only)")
+            # Tables, and the views dbt builds over what the Python steps wrote (dq.quarantine over
+            # audit.quarantine, say): each is published as a table of what it holds now.
             tables = con.execute(
                 "select schema_name, table_name from duckdb_tables() "
-                "where database_name = 'source_db' and list_contains(?, schema_name) order by all",
-                [list(PUBLISHED_SCHEMAS)],
+                "where database_name = 'source_db' and list_contains(?, schema_name) "
+                "union select schema_name, view_name from duckdb_views() "
+                "where database_name = 'source_db' and not internal and list_contains(?, schema_name) "
+                "order by all",
+                [list(PUBLISHED_SCHEMAS), list(PUBLISHED_SCHEMAS)],
             ).fetchall()
             for schema in PUBLISHED_SCHEMAS:
                 con.execute(f'create schema if not exists "{schema}"')

@@ -57,7 +57,7 @@ select
     quarantine.reason_code,
     quarantine.detail,
     {", ".join(f"sent.{column}" for column in SUBMISSION_COLUMNS)}
-from dq.quarantine as quarantine
+from audit.quarantine as quarantine
 left join raw.submission_rows as sent
     on quarantine.file_id = sent.file_id and quarantine.row_number = sent.row_number
 left join registry.cities as cities on quarantine.city_code = cities.city_code

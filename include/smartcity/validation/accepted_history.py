@@ -65,7 +65,7 @@ def export_missing_months(con: duckdb.DuckDBPyConnection, folder: Path) -> list[
     validated = [
         month
         for (month,) in con.execute(
-            "select distinct month from dq.validation_runs where suite = 'submission_rows' order by 1"
+            "select distinct month from audit.validation_runs where suite = 'submission_rows' order by 1"
         ).fetchall()
     ]
     missing = [m for m in validated if not (folder / f"{m:%Y-%m}.parquet").exists()]

@@ -45,10 +45,10 @@ def record_run(
     started_at: datetime,
     failed_rows: int | None = None,
 ) -> None:
-    """One row of dq.validation_runs for a suite run, replacing the suite's earlier run for the month."""
-    con.execute("delete from dq.validation_runs where month = ? and suite = ?", [month, result.suite])
+    """One row of audit.validation_runs for a suite run, replacing the suite's earlier run for the month."""
+    con.execute("delete from audit.validation_runs where month = ? and suite = ?", [month, result.suite])
     con.execute(
-        "insert into dq.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into audit.validation_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
             month,

@@ -201,11 +201,11 @@ def find_warnings(
 
 
 def flag_warnings(con: duckdb.DuckDBPyConnection, runner: SuiteRunner, month: date, run_id: str) -> Counter:
-    """Check the month's warning lines, replace its dq.warnings rows; returns the count per warning code."""
+    """Check the month's warning lines, replace its rows of audit.warnings; returns the count per code."""
     started_at = datetime.now(UTC)
     found, result = find_warnings(con, runner, month, run_name=f"{run_id}__{month:%Y-%m}")
     warnings = found.assign(run_id=run_id, month=month)
-    con.execute("delete from dq.warnings where month = ?", [month])
-    insert_frame(con, "dq.warnings", warnings)
+    con.execute("delete from audit.warnings where month = ?", [month])
+    insert_frame(con, "audit.warnings", warnings)
     record_run(con, result, run_id, month, started_at)
     return Counter(warnings["warning_code"])

@@ -418,7 +418,7 @@ def _judge(
     )
     from smartcity.validation.dq_tables import insert_frame
 
-    insert_frame(con, "dq.quarantine", quarantine)
+    insert_frame(con, "audit.quarantine", quarantine)
     result.report_lines = rejection_lines(con, month)
     result.quarantined = [
         Quarantined(

@@ -2,7 +2,8 @@
 
 Rows are normalised, flagged against the registry and earlier rows, checked by the
 `submission_rows` suite, and split: accepted rows go to `validated.submissions`, the others to
-`dq.quarantine` with the first reason code (contract order) and a detail saying what to fix.
+`audit.quarantine` (published as dq.quarantine) with the first reason code (contract order) and a detail
+saying what to fix.
 The accepted rows are then checked for warnings (`dq_warnings`), which change no outcome.
 Rerunning a month replaces that month's outcome, so the step is idempotent.
 """
@@ -132,9 +133,9 @@ def validate_month(
     con.begin()
     try:
         con.execute("delete from validated.submissions where received_month = ?", [month])
-        con.execute("delete from dq.quarantine where received_month = ?", [month])
+        con.execute("delete from audit.quarantine where received_month = ?", [month])
         insert_accepted(con, accepted_frame)
-        insert_frame(con, "dq.quarantine", quarantine_frame)
+        insert_frame(con, "audit.quarantine", quarantine_frame)
         record_run(con, result, run_id, month, started_at, failed_rows=len(reasons))
         # Warnings look at the rows just accepted, beside the accepted history: same transaction.
         warnings = flag_warnings(con, runner, month, run_id)

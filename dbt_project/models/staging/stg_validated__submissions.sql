@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('pipeline', 'submissions') }}
+    select * from {{ source('validated', 'submissions') }}
 ),
 
 renamed as (

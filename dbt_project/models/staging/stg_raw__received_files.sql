@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('received', 'received_files') }}
+    select * from {{ source('raw', 'received_files') }}
 ),
 
 renamed as (

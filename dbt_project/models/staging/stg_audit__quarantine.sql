@@ -1,5 +1,5 @@
 with source as (
-    select * from {{ source('quality', 'quarantine') }}
+    select * from {{ source('audit', 'quarantine') }}
 ),
 
 renamed as (
