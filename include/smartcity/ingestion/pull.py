@@ -20,11 +20,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile, NotTaken
 from smartcity.normalize import SUBMISSION_COLUMNS
-from smartcity.readers import RawTable, ReadLimits, UnreadableFile, read_table
+from smartcity.readers import LoadedTable, RawTable, ReadLimits, UnreadableFile, load_table, read_table
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\u0E00-\u0E7F]+")
@@ -170,9 +169,11 @@ def record_not_taken(con: duckdb.DuckDBPyConnection, entries: list[NotTaken], ru
 @dataclass(frozen=True)
 class ReadOutcome:
     """What reading a submission file gave: its table (None when it cannot be read), and when nothing can be
-    taken from it, why (`reason`, for the submitter) and the kind (`code`, dq.rejected_files.reason_code)."""
+    taken from it, why (`reason`, for the submitter) and the kind (`code`, dq.rejected_files.reason_code).
+    The table is a `RawTable` of Python rows (`read_submission`) or a `LoadedTable` in DuckDB
+    (`load_submission`)."""
 
-    table: RawTable | None
+    table: RawTable | LoadedTable | None
     reason: str | None = None
     code: str | None = None
 
@@ -185,8 +186,19 @@ NO_DATA_ROWS = (
 
 def read_submission(path: Path, limits: ReadLimits) -> ReadOutcome:
     """A submission file's rows, or why nothing is taken from it (its type, UnreadableFile's reason, no data
-    row). The pull step and `smartcity check` both read files through this, so both refuse the same files
-    with the same words."""
+    row). The pull step (`load_submission`) and `smartcity check` read files through the same readers, so both
+    refuse the same files with the same words."""
+    return _outcome(path, lambda: read_table(path, limits), lambda table: len(table.rows))
+
+
+def load_submission(
+    con: duckdb.DuckDBPyConnection, path: Path, limits: ReadLimits, into: str = "incoming_rows"
+) -> ReadOutcome:
+    """`read_submission` into the temporary table `into` of `con`, the rows never leaving DuckDB."""
+    return _outcome(path, lambda: load_table(con, path, limits, into), lambda table: table.row_count)
+
+
+def _outcome(path: Path, read, count) -> ReadOutcome:
     if path.suffix.lower() not in SUBMISSION_SUFFIXES:
         reason = (
             f"files of type '{path.suffix or '(none)'}' are not accepted; "
@@ -194,10 +206,10 @@ def read_submission(path: Path, limits: ReadLimits) -> ReadOutcome:
         )
         return ReadOutcome(None, reason, "UNSUPPORTED_TYPE")
     try:
-        table = read_table(path, limits)
+        table = read()
     except UnreadableFile as error:
         return ReadOutcome(None, error.reason, error.code)
-    if not table.rows:  # received, but it gives nothing: listed, so it is not silent
+    if not count(table):  # received, but it gives nothing: listed, so it is not silent
         return ReadOutcome(table, NO_DATA_ROWS, "NO_DATA_ROWS")
     return ReadOutcome(table)
 
@@ -215,8 +227,9 @@ def _register_file(
     """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
     arrived_at = datetime.now(UTC)
     landing_path = storable_text(landing_file.relative_path)
-    outcome = read_submission(stored, limits)
+    outcome = load_submission(con, stored, limits)
     table, reason, code = outcome.table, outcome.reason, outcome.code
+    assert table is None or isinstance(table, LoadedTable)
     con.begin()
     try:
         con.execute(
@@ -232,7 +245,7 @@ def _register_file(
                 run_id,
                 table.file_format if table else None,
                 table.encoding if table else None,
-                len(table.rows) if table else None,
+                table.row_count if table else None,
                 reason if table is None else None,
             ],
         )
@@ -245,23 +258,17 @@ def _register_file(
                 "values (?, ?, ?, ?, ?, ?, ?)",
                 [run_id, landing_path, reason, file_id, month, str(stored), code],
             )
-        if table is not None and table.rows:
-            frame = pd.DataFrame(
-                {
-                    "file_id": file_id,
-                    "row_number": [row.row_number for row in table.rows],
-                    **{
-                        column: pd.Series([row.values.get(column) for row in table.rows], dtype=object)
-                        for column in SUBMISSION_COLUMNS
-                    },
-                    "raw_record": pd.Series([row.raw_record for row in table.rows], dtype=object),
-                }
+        if table is not None and table.row_count:
+            # The file's rows straight from the reader's table: every canonical column the contract names
+            # (NULL where the file has none), the rest only in raw_record.
+            values = [table.value_column(column) or "null" for column in SUBMISSION_COLUMNS]
+            con.execute(
+                f"insert into raw.submission_rows (file_id, row_number, {', '.join(SUBMISSION_COLUMNS)}, "  # noqa: S608 (our names)
+                f"raw_record) select ?, row_number, {', '.join(values)}, raw_record from {table.table}",
+                [file_id],
             )
-            con.register("new_rows", frame)
-            con.execute("insert into raw.submission_rows by name select * from new_rows")
-            con.unregister("new_rows")
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return -1 if table is None else len(table.rows)
+    return -1 if table is None else table.row_count
