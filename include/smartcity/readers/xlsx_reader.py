@@ -22,7 +22,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from itertools import repeat
 from pathlib import Path
 
 import duckdb
@@ -133,24 +132,20 @@ def _submission_sheet(
 def _sheet_rows(
     workbook: python_calamine.CalamineWorkbook, name: str, archive: _Archive, data: bytes, position: int
 ) -> Iterator[list[str | None]]:
-    """The sheet's rows as text, one at a time, from row 1 and column A (calamine starts at the first cell
-    with a value: the rows and columns before it are given back empty, so that positions and the count of
-    blank rows are the sheet's)."""
+    """The sheet's rows as text, from row 1 and column A (the empty rows above the table are blank rows, as
+    in the sheet), each ending at its last value."""
     try:
-        sheet = workbook.get_sheet_by_name(name)
-        values = sheet.iter_rows()
-        start = sheet.start or (0, 0)
+        values = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     except Exception as error:  # damaged XML is met while the sheet is read
         raise _not_xlsx(error) from None
-    first_row, first_column = start
-    errors = _error_cells(archive, data, position, first_row, first_column)
-    yield from repeat([], first_row)
-    lead = [None] * first_column
+    errors = _error_cells(archive, data, position)
     for index, row in enumerate(values):
         cells = [(value or None) if type(value) is str else _cell_text(value) for value in row]
         for column, text in errors.get(index, ()):
             cells[column] = text
-        yield lead + cells if lead else cells
+        while cells and cells[-1] is None:  # calamine gives every row the sheet's width: a row ends at its
+            cells.pop()  # last value (what lies beyond a header is extra, not a column without a name)
+        yield cells
 
 
 def _cell_text(value: object) -> str | None:
@@ -174,10 +169,8 @@ def _cell_text(value: object) -> str | None:
     return str(value)
 
 
-def _error_cells(
-    archive: _Archive, data: bytes, position: int, first_row: int, first_column: int
-) -> dict[int, list[tuple[int, str]]]:
-    """The cells of a sheet that show an error, by row of calamine's block: (column in it, text)."""
+def _error_cells(archive: _Archive, data: bytes, position: int) -> dict[int, list[tuple[int, str]]]:
+    """The cells of a sheet that show an error, by row (from 0): (column from 0, text)."""
     part = archive.sheet_parts.get(position)
     if part is None or part not in archive.parts_with_errors:
         return {}
@@ -190,7 +183,7 @@ def _error_cells(
                 raise UnreadableFile(
                     f"not a valid XLSX workbook (a cell showing an error has no position); {EXPORT_XLSX}"
                 )
-            row = int(reference.group(2)) - 1 - first_row
+            row = int(reference.group(2)) - 1
             column = _column_number(reference.group(1)) - 1
             text = html.unescape(value.group(1).decode(errors="replace")) if value else None
             if text and row >= 0:
