@@ -23,7 +23,13 @@ import duckdb
 from smartcity.config import DBT_PROJECT_DIR, EXPECTATIONS_DIR, ConfigError, Settings, current_month
 from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
 from smartcity.failpoints import failpoint
-from smartcity.ingestion.pull import file_identity, pull_month, record_not_taken, sha256_of
+from smartcity.ingestion.pull import (
+    file_identity,
+    pull_month,
+    pull_transaction,
+    record_not_taken,
+    sha256_of,
+)
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import REGISTRY_FILES, LandingArea, open_landing
 from smartcity.publication.guard import check_warehouse_path
@@ -280,16 +286,17 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
         load_registry(con, landing, removed_from=_first_unpublished_month(con))
         # The critical registry suite, before any month is pulled: a failure stops the run here.
         check_registry(con, _suite_runner(settings), plan.run_id, _month(plan.report_month))
-        for position, month in enumerate(plan.month_dates, start=1):
-            result = pull_month(
-                con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
-            )
-            totals["files_new"] += result.files_new
-            totals["rows_new"] += result.rows_new
-            totals["files_unreadable"] += result.files_unreadable
-            log.info("pull progress: %d/%d months", position, len(plan.months))
-        not_taken = landing.not_taken()
-        record_not_taken(con, not_taken, plan.run_id)
+        with pull_transaction(con):
+            for position, month in enumerate(plan.month_dates, start=1):
+                result = pull_month(
+                    con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
+                )
+                totals["files_new"] += result.files_new
+                totals["rows_new"] += result.rows_new
+                totals["files_unreadable"] += result.files_unreadable
+                log.info("pull progress: %d/%d months", position, len(plan.months))
+            not_taken = landing.not_taken()
+            record_not_taken(con, not_taken, plan.run_id)
         totals["files_not_taken"] = len(not_taken)
         if not_taken:
             log.warning(

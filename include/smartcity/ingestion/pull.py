@@ -15,6 +15,8 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -113,6 +115,21 @@ def safe_name_tail(name: str) -> str:
     return tail.decode(errors="ignore") or "_"  # a Thai character cut in two is dropped
 
 
+@contextmanager
+def pull_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """The pull of every month of a run in one transaction. A commit costs as much as loading thousands of
+    rows (DuckDB writes a large transaction straight into the database file, a small one twice: to its log,
+    then at the checkpoint), and a pull cut short (a crash, a full disk) registers nothing: the next run pulls
+    the same files again, from the copies already received (write-once, named by checksum)."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
 def pull_month(
     con: duckdb.DuckDBPyConnection,
     landing: LandingArea,
@@ -121,6 +138,7 @@ def pull_month(
     run_id: str,
     limits: ReadLimits,
 ) -> PullResult:
+    """Receive and load the new files of one landing month (in the caller's `pull_transaction`)."""
     files = landing.submission_files(month)
     known = {row[0] for row in con.execute("select file_id from raw.received_files").fetchall()}
     new_files = rows = unreadable = empty = changing = 0
@@ -224,51 +242,47 @@ def _register_file(
     run_id: str,
     limits: ReadLimits,
 ) -> int:
-    """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
+    """Register one new file and load its rows (in the caller's transaction: `pull_transaction`). Returns
+    rows loaded, -1 if unreadable."""
     arrived_at = datetime.now(UTC)
     landing_path = storable_text(landing_file.relative_path)
     outcome = load_submission(con, stored, limits)
     table, reason, code = outcome.table, outcome.reason, outcome.code
-    assert table is None or isinstance(table, LoadedTable)
-    con.begin()
-    try:
+    loaded = table if isinstance(table, LoadedTable) else None
+    con.execute(
+        "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            file_id,
+            landing_path,
+            month,
+            sha256,
+            stored.stat().st_size,
+            str(stored),
+            arrived_at,
+            run_id,
+            loaded.file_format if loaded else None,
+            loaded.encoding if loaded else None,
+            loaded.row_count if loaded else None,
+            reason if loaded is None else None,
+        ],
+    )
+    if reason is not None:
+        # %r: a file name may hold a line break, which must not forge a line of the log.
+        log.warning("rejected %r: %s", landing_path, reason)
         con.execute(
-            "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file_id,
-                landing_path,
-                month,
-                sha256,
-                stored.stat().st_size,
-                str(stored),
-                arrived_at,
-                run_id,
-                table.file_format if table else None,
-                table.encoding if table else None,
-                table.row_count if table else None,
-                reason if table is None else None,
-            ],
+            "insert into dq.rejected_files "
+            "(run_id, source_file, reason, file_id, received_month, stored_path, reason_code) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, landing_path, reason, file_id, month, str(stored), code],
         )
-        if reason is not None:
-            # %r: a file name may hold a line break, which must not forge a line of the log.
-            log.warning("rejected %r: %s", landing_path, reason)
-            con.execute(
-                "insert into dq.rejected_files "
-                "(run_id, source_file, reason, file_id, received_month, stored_path, reason_code) "
-                "values (?, ?, ?, ?, ?, ?, ?)",
-                [run_id, landing_path, reason, file_id, month, str(stored), code],
-            )
-        if table is not None and table.row_count:
-            # The file's rows straight from the reader's table: every canonical column the contract names
-            # (NULL where the file has none), the rest only in raw_record.
-            values = [table.value_column(column) or "null" for column in SUBMISSION_COLUMNS]
-            con.execute(
-                f"insert into raw.submission_rows (file_id, row_number, {', '.join(SUBMISSION_COLUMNS)}, "  # noqa: S608 (our names)
-                f"raw_record) select ?, row_number, {', '.join(values)}, raw_record from {table.table}",
-                [file_id],
-            )
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    return -1 if table is None else table.row_count
+    if loaded is None or not loaded.row_count:
+        return -1 if loaded is None else 0
+    # The file's rows straight from the reader's table: every column the contract names (NULL where the file
+    # has none), the others only in raw_record.
+    values = [loaded.value_column(column) or "null" for column in SUBMISSION_COLUMNS]
+    con.execute(
+        f"insert into raw.submission_rows (file_id, row_number, {', '.join(SUBMISSION_COLUMNS)}, "  # noqa: S608
+        f"raw_record) select ?, row_number, {', '.join(values)}, raw_record from {loaded.table}",
+        [file_id],
+    )
+    return loaded.row_count

@@ -21,7 +21,6 @@ from smartcity.readers.csv_reader import read_csv, read_registry_csv
 from smartcity.readers.json_reader import read_json
 from smartcity.readers.limits import MB, ReadLimits, UnreadableFile
 from smartcity.readers.rows import LoadedTable, RawRow, RawTable
-from smartcity.readers.table_sql import prepare
 from smartcity.readers.xlsx_reader import read_xlsx
 
 _READERS = {".csv": read_csv, ".xlsx": read_xlsx, ".json": read_json}
@@ -38,7 +37,6 @@ def load_table(
             f"a file of type '{path.suffix.lower() or '(none)'}' is not accepted; send the data as .csv, "
             ".xlsx or .json"
         )
-    prepare(con)
     return reader(con, path, limits or ReadLimits(), into)
 
 

@@ -222,27 +222,41 @@ def _read_with_duckdb(
         return None
     blank = blank_row(columns)
     longest = "greatest(" + ", ".join(f"length({column})" for column in columns) + ")"
-    records, header_at, longest_cell = con.execute(
-        f"select count(*), min(rowid) filter (where not ({blank})), max({longest}) from _reader_csv"  # noqa: S608
+    # Row ids follow the order of the file; they start from 0 only outside a transaction.
+    records, first, filled, header_at, longest_cell = con.execute(
+        f"select count(*), min(rowid), count(*) filter (where not ({blank})), "  # noqa: S608 (our names)
+        f"min(rowid) filter (where not ({blank})), max({longest}) from _reader_csv"
     ).fetchall()[0]
-    if records != sum(1 for line in layout.lines if line) or (longest_cell or 0) > MAX_CELL_CHARS:
+    if records != len(layout.lines) - layout.lines.count("") or (longest_cell or 0) > MAX_CELL_CHARS:
         return None
     if header_at is None:
         con.execute(f"create or replace temp table {into} (row_number integer, raw_record varchar)")
         return LoadedTable(into, [], 0, "csv", encoding, layout.delimiter)
-    width = layout.record_cells(header_at)
-    cells = con.execute("select * from _reader_csv where rowid = ?", [header_at]).fetchall()[0][:width]
-    names = [cell or "" for cell in cells]
+    width = layout.record_cells(header_at - first)
+    header = con.execute("select * from _reader_csv where rowid = ?", [header_at]).fetchall()[0]
+    names = [cell or "" for cell in header[:width]]
     if any(len(name) > MAX_HEADER_CHARS for name in names):
         return None
     if layout.first_multiline and _looks_like_rows(layout.first_multiline, layout.delimiter, width):
         return None
-    con.execute(
-        "create or replace temp view _reader_csv_data as select row_number() over (order by rowid) as rn, "  # noqa: S608
-        f"{', '.join(columns)} from _reader_csv where rowid > {int(header_at)} and not ({blank})"
-    )
+    if filled == records - (header_at - first):  # no blank row under the header: the data rows follow it
+        data = f"select rowid - {int(header_at)} as rn, * from _reader_csv where rowid > {int(header_at)}"  # noqa: S608
+    else:
+        data = (
+            f"select row_number() over (order by rowid) as rn, * from _reader_csv "  # noqa: S608
+            f"where rowid > {int(header_at)} and not ({blank})"
+        )
     loaded = build_rows(
-        con, Header.of(names), "_reader_csv_data", layout.cells, into, "csv", encoding, layout.delimiter
+        con,
+        Header.of(names),
+        f"({data})",
+        layout.cells,
+        into,
+        "csv",
+        encoding,
+        layout.delimiter,
+        False,
+        rows=filled - 1,
     )
     cut_off = not text.endswith(("\n", "\r")) and layout.lines[-1].count(layout.delimiter) + 1 < width
     return None if loaded.row_count and cut_off else loaded

@@ -34,7 +34,9 @@ from smartcity.readers.rows import LoadedTable, RowCounter, check_cells, is_blan
 _MAX_JSON_DEPTH = 10  # a row object holding, say, a list of obstacles is 2 deep
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what the json module skips between tokens
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \ud800-\udfff: text that may not be valid Unicode
-_JSON = json.JSONEncoder(ensure_ascii=False)  # one encoder; json.dumps(ensure_ascii=False) makes one a call
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+# One encoder (json.dumps(ensure_ascii=False) makes one a call); decoded JSON holds no cycle to look for.
+_JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
 
 class _JsonNumber(float):
@@ -128,57 +130,75 @@ def read_json(con: duckdb.DuckDBPyConnection, path: Path, limits: ReadLimits, in
 
 
 def _read_flat(text: str, limits: ReadLimits) -> tuple[_Rows, list[str]] | None:
-    """The rows of an array of flat row objects, decoded at once; None for anything else. A file with more
-    objects than the row cap is left to the streaming decoder, which stops at the cap: decoded at once, its
-    rows would all be in memory first."""
+    """The rows of an array of flat row objects, decoded at once and built column by column, rows of the same
+    keys together; None for anything else. A file with more objects than the row cap is left to the
+    streaming decoder, which stops at the cap: decoded at once, its rows would all be in memory first."""
     if text.count("{") > limits.max_rows or _SURROGATE_ESCAPE.search(text):
         return None
     try:
-        elements = json.loads(
-            text, parse_float=_JsonNumber, parse_constant=_JsonNumber, object_pairs_hook=tuple
-        )
+        elements = json.loads(text, parse_float=_JsonNumber, parse_constant=_JsonNumber)
     except (ValueError, RecursionError):
         return None
-    if type(elements) is not list or len(elements) > limits.max_rows:
+    if type(elements) is not list or len(elements) > limits.max_rows or set(map(type, elements)) - {dict}:
         return None
+    # A key named twice leaves one entry in its dict: outside strings, every ':' follows a key.
+    if _JSON_STRING.sub("", text).count(":") != sum(map(len, elements)):
+        return None
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for index, element in enumerate(elements):
+        groups.setdefault(tuple(element), []).append(index)
     names: list[str] = []
     of_key: dict[str, str] = {}
-    rows = _Rows()
-    for index, pairs in enumerate(elements, start=1):
-        if type(pairs) is not tuple:
-            return None
-        element = dict(pairs)
-        if len(element) != len(pairs):  # a key named twice
-            return None
-        values: dict[str, str | None] = {}
-        for key, value in pairs:
-            name = of_key.get(key)
-            if name is None:
+    for keys in groups:
+        for key in keys:
+            if key not in of_key:
                 if len(key) > MAX_HEADER_CHARS or len(of_key) >= MAX_COLUMNS:
                     return None
                 name = of_key[key] = canonical_header(key)
                 if name and name not in names:
                     names.append(name)
-            if name and name not in values:
-                kind = type(value)
-                if kind is str:
-                    values[name] = value or None
-                elif kind is _JsonNumber:
-                    values[name] = value.text
-                elif kind is int:
-                    values[name] = str(value)
-                elif kind is bool:
-                    values[name] = "true" if value else "false"
-                elif value is None:
-                    values[name] = None
-                else:  # a nested value
-                    return None
-        if is_blank(values.values()):
-            continue
-        if max(map(len, filter(None, values.values())), default=0) > MAX_CELL_CHARS:
-            return None
-        rows.add(index, values, _JSON.encode(element))
+    built: list[tuple[int, dict[str, str | None], str]] = []
+    for keys, members in groups.items():
+        taken: dict[str, int] = {}  # the first key meaning a column gives its value
+        for position, key in enumerate(keys):
+            if of_key[key]:
+                taken.setdefault(of_key[key], position)
+        cells = list(zip(*(elements[index].values() for index in members), strict=True)) or [()] * len(keys)
+        columns = {name: _texts(cells[position]) for name, position in taken.items()}
+        if any(column is None for column in columns.values()):
+            return None  # a nested value
+        for row, index in enumerate(members):
+            values = {name: column[row] for name, column in columns.items()}
+            if is_blank(values.values()):
+                continue
+            if max(map(len, filter(None, values.values())), default=0) > MAX_CELL_CHARS:
+                return None
+            built.append((index + 1, values, _JSON.encode(elements[index])))
+    built.sort(key=lambda row: row[0])
+    rows = _Rows()
+    for number, values, record in built:
+        rows.add(number, values, record)
     return rows, names
+
+
+def _texts(values: tuple[Any, ...]) -> list[str | None] | None:
+    """The values of one key as text (as `_json_text` gives them); None when one of them is nested."""
+    texts: list[str | None] = []
+    for value in values:
+        kind = type(value)
+        if kind is str:
+            texts.append(value or None)
+        elif kind is _JsonNumber:
+            texts.append(value.text)
+        elif kind is int:
+            texts.append(str(value))
+        elif kind is bool:
+            texts.append("true" if value else "false")
+        elif value is None:
+            texts.append(None)
+        else:
+            return None
+    return texts
 
 
 # -------------------------------------------------------------------------------------- streaming decoder

@@ -25,36 +25,28 @@ from smartcity.readers.rows import BLANK_CHARACTERS, Header, LoadedTable, RowCou
 # Control characters whose JSON escape has a letter in its hexadecimal digits (\u000b, \u000e, \u000f,
 # \u001a-\u001f): DuckDB writes it upper case, Python lower case. \b \f \n \r \t have short escapes in both.
 _UPPER_HEX = [chr(code) for code in (0x0B, 0x0E, 0x0F, *range(0x1A, 0x20))]
+_UPPER_HEX_CLASS = "[" + "".join(f"\\x{{{ord(char):x}}}" for char in _UPPER_HEX) + "]"
+# A blank cell, matched by RE2 against the characters listed (trim() by a set of 35 characters takes 30 times
+# longer).
+_BLANK_CELL = "[" + "".join(f"\\x{{{ord(char):x}}}" for char in BLANK_CHARACTERS) + "]*"
 
 
-def _json_text_macro() -> str:
-    fixed = "to_json(s)::varchar"
+def json_text(cell: str, control_characters: bool) -> str:
+    """SQL: the JSON string of the text `cell` as Python writes it. `control_characters=False` when no cell
+    can hold one (a CSV holding one is refused): `to_json` alone then."""
+    plain = f"to_json({cell})::varchar"
+    if not control_characters:
+        return plain
+    fixed = plain
     for char in _UPPER_HEX:
-        upper, lower = f"\\u{ord(char):04X}", f"\\u{ord(char):04x}"
-        fixed = f"replace({fixed}, '{upper}', '{lower}')"
-    pattern = "[" + "".join(f"\\x{{{ord(char):x}}}" for char in _UPPER_HEX) + "]"
-    return (
-        "create or replace temp macro _json_text(s) as "
-        f"case when regexp_matches(s, '{pattern}') then {fixed} else to_json(s)::varchar end"
-    )
-
-
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """The macros the statements below use, in this connection (temporary: gone with it)."""
-    con.execute(_json_text_macro())
-    con.execute(
-        f"create or replace temp macro _blank(s) as coalesce(trim(s, {_literal(BLANK_CHARACTERS)}), '') = ''"
-    )
-
-
-def _literal(text: str) -> str:
-    """A SQL string literal of our own constant text (never of file content)."""
-    return "'" + text.replace("'", "''") + "'"
+        fixed = f"replace({fixed}, '\\u{ord(char):04X}', '\\u{ord(char):04x}')"
+    return f"case when regexp_matches({cell}, '{_UPPER_HEX_CLASS}') then {fixed} else {plain} end"
 
 
 def blank_row(columns: list[str]) -> str:
     """SQL: every cell of the row is empty or only white space (what clean_text finds nothing in)."""
-    return " and ".join(f"_blank({column})" for column in columns) or "true"
+    cells = [f"({column} is null or regexp_full_match({column}, '{_BLANK_CELL}'))" for column in columns]
+    return " and ".join(cells) or "true"
 
 
 def build_rows(
@@ -66,8 +58,11 @@ def build_rows(
     file_format: str,
     encoding: str | None,
     delimiter: str | None,
+    control_characters: bool = True,
+    rows: int | None = None,
 ) -> LoadedTable:
-    """Build the temporary table `into` from the relation `cells` (rn, c1 .. c<cell_count>) under `header`."""
+    """Build the temporary table `into` from the relation `cells` (rn, c1 .. c<cell_count>) under `header`;
+    `rows` is how many it holds, when the caller knows (else counted)."""
     parameters: list[str] = []
 
     def key(text: str) -> str:
@@ -94,7 +89,7 @@ def build_rows(
     for position, name in enumerate(keys):
         group = positions_of[name]
         if len(group) == 1:
-            value = f"coalesce(_json_text({text(position)}), 'null')"
+            value = f"coalesce({json_text(text(position), control_characters)}, 'null')"
             condition = assigns(position)
         else:
             # A key written twice (a header named like a generated key): as a Python dict builds it, the
@@ -102,7 +97,7 @@ def build_rows(
             earlier = [assigns(other) for other in group if other < position]
             condition = " and ".join([assigns(position), *(f"not {e}" for e in earlier)])
             last = " ".join(f"when {assigns(other)} then {text(other)}" for other in reversed(group))
-            value = f"coalesce(_json_text(case {last} end), 'null')"
+            value = f"coalesce({json_text(f'case {last} end', control_characters)}, 'null')"
         entry = f"{key(name)} || ': ' || {value}"
         parts.append(entry if condition == "true" else f"case when {condition} then {entry} end")
     record = "'{' || concat_ws(', ', " + ", ".join(parts) + ") || '}'" if parts else "'{}'"
@@ -110,10 +105,11 @@ def build_rows(
     con.execute(
         f"create or replace temp table {into} as "  # noqa: S608 (our names; keys are bound)
         f"select rn::integer as row_number, {record} as raw_record{''.join(', ' + v for v in values)} "
-        f"from {cells} order by rn",
+        f"from {cells}",
         parameters,
     )
-    (rows,) = con.execute(f"select count(*) from {into}").fetchall()[0]  # noqa: S608
+    if rows is None:
+        (rows,) = con.execute(f"select count(*) from {into}").fetchall()[0]  # noqa: S608
     return LoadedTable(into, header.columns, rows, file_format, encoding, delimiter)
 
 
@@ -150,7 +146,15 @@ def load_cell_rows(
     con.register("_reader_cells_frame", frame)
     try:
         return build_rows(
-            con, header, "_reader_cells_frame", cell_count, into, file_format, encoding, delimiter
+            con,
+            header,
+            "_reader_cells_frame",
+            cell_count,
+            into,
+            file_format,
+            encoding,
+            delimiter,
+            rows=len(data),
         )
     finally:
         con.unregister("_reader_cells_frame")
