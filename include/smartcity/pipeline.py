@@ -286,10 +286,10 @@ def run_pull(settings: Settings, plan: RunPlan) -> dict:
         load_registry(con, landing, removed_from=_first_unpublished_month(con))
         # The critical registry suite, before any month is pulled: a failure stops the run here.
         check_registry(con, _suite_runner(settings), plan.run_id, _month(plan.report_month))
-        with pull_transaction(con):
+        with pull_transaction(con) as batches:
             for position, month in enumerate(plan.month_dates, start=1):
                 result = pull_month(
-                    con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
+                    con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings), batches
                 )
                 totals["files_new"] += result.files_new
                 totals["rows_new"] += result.rows_new

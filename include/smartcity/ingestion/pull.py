@@ -115,15 +115,36 @@ def safe_name_tail(name: str) -> str:
     return tail.decode(errors="ignore") or "_"  # a Thai character cut in two is dropped
 
 
+# Rows a pull commits at once. A commit costs as much as loading thousands of rows: DuckDB writes a large
+# transaction straight into the database file, a small one twice (to its log, then at the checkpoint). A
+# transaction holds its rows (and each file's reading tables) in memory until it commits: 250,000 rows are
+# about 300 MB.
+BATCH_ROWS = 250_000
+
+
+class PullBatches:
+    """The transactions of a pull: files are registered and loaded in batches of about BATCH_ROWS rows, each
+    committed whole. A pull cut short (a crash, a full disk) loses at most its open batch, whose files the
+    next run pulls again, from the copies already received (write-once, named by checksum)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, batch_rows: int = BATCH_ROWS) -> None:
+        self.con = con
+        self.batch_rows = batch_rows
+        self.pending = 0
+
+    def file_loaded(self, rows: int) -> None:
+        self.pending += rows
+        if self.pending >= self.batch_rows:
+            self.con.commit()
+            self.con.begin()
+            self.pending = 0
+
+
 @contextmanager
-def pull_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """The pull of every month of a run in one transaction. A commit costs as much as loading thousands of
-    rows (DuckDB writes a large transaction straight into the database file, a small one twice: to its log,
-    then at the checkpoint), and a pull cut short (a crash, a full disk) registers nothing: the next run pulls
-    the same files again, from the copies already received (write-once, named by checksum)."""
+def pull_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[PullBatches]:
     con.begin()
     try:
-        yield
+        yield PullBatches(con)
     except BaseException:
         con.rollback()
         raise
@@ -137,8 +158,9 @@ def pull_month(
     month: date,
     run_id: str,
     limits: ReadLimits,
+    batches: PullBatches,
 ) -> PullResult:
-    """Receive and load the new files of one landing month (in the caller's `pull_transaction`)."""
+    """Receive and load the new files of one landing month (in the transactions of `pull_transaction`)."""
     files = landing.submission_files(month)
     known = {row[0] for row in con.execute("select file_id from raw.received_files").fetchall()}
     new_files = rows = unreadable = empty = changing = 0
@@ -156,6 +178,7 @@ def pull_month(
             changing += 1
             continue
         loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id, limits)
+        batches.file_loaded(max(loaded, 0))
         new_files += 1
         rows += max(loaded, 0)
         unreadable += loaded < 0

@@ -35,6 +35,8 @@ _MAX_JSON_DEPTH = 10  # a row object holding, say, a list of obstacles is 2 deep
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")  # what the json module skips between tokens
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # \ud800-\udfff: text that may not be valid Unicode
 _JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_FLOAT = re.compile(r"-?[0-9]+(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)")
+_CONSTANT = re.compile(r"NaN|Infinity")
 # One encoder (json.dumps(ensure_ascii=False) makes one a call); decoded JSON holds no cycle to look for.
 _JSON = json.JSONEncoder(ensure_ascii=False, check_circular=False)
 
@@ -82,12 +84,24 @@ class _Rows:
         self.values: dict[str, list[str | None]] = {}
 
     def add(self, number: int, values: dict[str, str | None], record: str) -> None:
-        for name in values.keys() - self.values.keys():
-            self.values[name] = [None] * len(self.numbers)
+        self.extend([number], {name: [value] for name, value in values.items()}, [record])
+
+    def extend(self, numbers: list[int], columns: dict[str, list[str | None]], records: list[str]) -> None:
+        before = len(self.numbers)
+        for name in columns.keys() - self.values.keys():
+            self.values[name] = [None] * before
         for name, column in self.values.items():
-            column.append(values.get(name))
-        self.numbers.append(number)
-        self.records.append(record)
+            column.extend(columns.get(name) or [None] * len(numbers))
+        self.numbers.extend(numbers)
+        self.records.extend(records)
+
+    def sort(self) -> None:
+        """In row order, when rows of several kinds of object were built kind by kind."""
+        if self.numbers != sorted(self.numbers):
+            order = sorted(range(len(self.numbers)), key=self.numbers.__getitem__)
+            self.numbers = [self.numbers[i] for i in order]
+            self.records = [self.records[i] for i in order]
+            self.values = {name: [column[i] for i in order] for name, column in self.values.items()}
 
     def load(
         self, con: duckdb.DuckDBPyConnection, into: str, columns: list[str], encoding: str
@@ -135,14 +149,23 @@ def _read_flat(text: str, limits: ReadLimits) -> tuple[_Rows, list[str]] | None:
     streaming decoder, which stops at the cap: decoded at once, its rows would all be in memory first."""
     if text.count("{") > limits.max_rows or _SURROGATE_ESCAPE.search(text):
         return None
+    bare = _JSON_STRING.sub('""', text)  # keys and texts emptied: what is left is numbers and punctuation
+    # A number is kept as written: decoded as a float, unless one is written otherwise than Python writes it
+    # back (45.50, 1e2, NaN), when each float remembers its text (slower).
+    spelled = {token for token in _FLOAT.findall(bare)}
+    canonical = not _CONSTANT.search(bare) and all(repr(float(token)) == token for token in spelled)
     try:
-        elements = json.loads(text, parse_float=_JsonNumber, parse_constant=_JsonNumber)
+        elements = json.loads(
+            text,
+            parse_float=float if canonical else _JsonNumber,
+            parse_constant=float if canonical else _JsonNumber,
+        )
     except (ValueError, RecursionError):
         return None
     if type(elements) is not list or len(elements) > limits.max_rows or set(map(type, elements)) - {dict}:
         return None
     # A key named twice leaves one entry in its dict: outside strings, every ':' follows a key.
-    if _JSON_STRING.sub("", text).count(":") != sum(map(len, elements)):
+    if bare.count(":") != sum(map(len, elements)):
         return None
     groups: dict[tuple[str, ...], list[int]] = {}
     for index, element in enumerate(elements):
@@ -157,7 +180,7 @@ def _read_flat(text: str, limits: ReadLimits) -> tuple[_Rows, list[str]] | None:
                 name = of_key[key] = canonical_header(key)
                 if name and name not in names:
                     names.append(name)
-    built: list[tuple[int, dict[str, str | None], str]] = []
+    rows = _Rows()
     for keys, members in groups.items():
         taken: dict[str, int] = {}  # the first key meaning a column gives its value
         for position, key in enumerate(keys):
@@ -167,17 +190,16 @@ def _read_flat(text: str, limits: ReadLimits) -> tuple[_Rows, list[str]] | None:
         columns = {name: _texts(cells[position]) for name, position in taken.items()}
         if any(column is None for column in columns.values()):
             return None  # a nested value
-        for row, index in enumerate(members):
-            values = {name: column[row] for name, column in columns.items()}
-            if is_blank(values.values()):
-                continue
-            if max(map(len, filter(None, values.values())), default=0) > MAX_CELL_CHARS:
-                return None
-            built.append((index + 1, values, _JSON.encode(elements[index])))
-    built.sort(key=lambda row: row[0])
-    rows = _Rows()
-    for number, values, record in built:
-        rows.add(number, values, record)
+        if max((max(map(len, filter(None, column)), default=0) for column in columns.values()), default=0) > (
+            MAX_CELL_CHARS
+        ):
+            return None
+        kept = [row for row, values in enumerate(zip(*columns.values(), strict=True)) if not is_blank(values)]
+        if len(kept) < len(members):
+            members = [members[row] for row in kept]
+            columns = {name: [column[row] for row in kept] for name, column in columns.items()}
+        rows.extend([index + 1 for index in members], columns, [_JSON.encode(elements[i]) for i in members])
+    rows.sort()
     return rows, names
 
 
@@ -188,6 +210,8 @@ def _texts(values: tuple[Any, ...]) -> list[str | None] | None:
         kind = type(value)
         if kind is str:
             texts.append(value or None)
+        elif kind is float:  # written as Python writes it (checked above)
+            texts.append(repr(value))
         elif kind is _JsonNumber:
             texts.append(value.text)
         elif kind is int:

@@ -164,8 +164,12 @@ def _cell_text(value: object) -> str | None:
     if isinstance(value, float):
         if value.is_integer() and abs(value) < 1e15:
             return str(int(value))  # -0.0 too: Excel shows 0
-        shortest = repr(value)  # already the text when it has 15 significant digits or fewer
-        if "e" not in shortest and len(shortest.lstrip("-0.").replace(".", "")) <= 15:
+        shortest = repr(value)  # already the text when it has 15 significant digits or fewer (not inf, nan)
+        if (
+            shortest[-1].isdigit()
+            and "e" not in shortest
+            and len(shortest.lstrip("-0.").replace(".", "")) <= 15
+        ):
             return shortest
         return format(Decimal(format(value, ".15g")).normalize(), "f")
     if isinstance(value, datetime):
