@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 
+from smartcity.failpoints import failpoint
 from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile, NotTaken
 from smartcity.normalize import SUBMISSION_COLUMNS
 from smartcity.readers import LoadedTable, RawTable, ReadLimits, UnreadableFile, load_table, read_table
@@ -127,9 +128,9 @@ class PullBatches:
     committed whole. A pull cut short (a crash, a full disk) loses at most its open batch, whose files the
     next run pulls again, from the copies already received (write-once, named by checksum)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, batch_rows: int | None = None) -> None:
         self.con = con
-        self.batch_rows = batch_rows
+        self.batch_rows = batch_rows or BATCH_ROWS
         self.pending = 0
 
     def file_loaded(self, rows: int) -> None:
@@ -179,6 +180,7 @@ def pull_month(
             continue
         loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id, limits)
         batches.file_loaded(max(loaded, 0))
+        failpoint("pull.file_loaded")
         new_files += 1
         rows += max(loaded, 0)
         unreadable += loaded < 0

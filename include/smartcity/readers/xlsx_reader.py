@@ -63,7 +63,7 @@ _PLAIN_COLUMN = re.compile(rb' r="([A-Za-z]+)[0-9]')
 _OTHER_SPELLINGS = (b":c ", b":c>", b"<c\t", b"<c\n", b"<c\r", b"<c/", b"r='", b"r =", b"r= ", b":row")
 _ROW_REF = re.compile(rb"""<(?:[A-Za-z_][\w.-]*:)?row\b[^>]*?\sr\s*=\s*["']([0-9]+)["']""")
 # A cell without a position (r="B5"): calamine places it after the one before it in its row.
-_CELL_WITHOUT_POSITION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s>/])(?![^>]*\sr=)")
+_CELL_WITHOUT_POSITION = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c(?=[\s>/])(?![^>]*\sr\s*=)")
 _ERROR_CELL = re.compile(
     rb"<(?:[A-Za-z_][\w.-]*:)?c\s[^>]*?\bt=\"e\"[^>]*>.*?</(?:[A-Za-z_][\w.-]*:)?c>", re.S
 )
