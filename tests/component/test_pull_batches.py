@@ -1,6 +1,6 @@
-"""The pull commits its files in batches (ingestion/pull.py, PullBatches): however the files fall into batches,
-the same rows are loaded, and a pull killed with a batch open loses that batch only, which the next pull
-loads again, each file exactly once."""
+"""The pull commits its files in batches (ingestion/pull.py, PullBatches): however the files fall into
+batches, the same rows are loaded, and a pull killed with a batch open loses that batch only, which the next
+pull loads again, each file exactly once."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ FILES = {
     "d.csv": HEADER + "AAA,A1,2024-03,50,,,,,\n",
 }
 TABLES = (
-    "select landing_path, sha256, file_format, encoding, rows_read, unreadable_reason from raw.received_files order by all",
+    "select landing_path, sha256, file_format, encoding, rows_read, unreadable_reason "
+    "from raw.received_files order by all",
     "select * exclude (file_id) from raw.submission_rows order by all",
 )
 DRIVER = """
