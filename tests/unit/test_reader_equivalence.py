@@ -23,6 +23,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from smartcity.config import SAMPLE_LANDING
 from smartcity.normalize import SUBMISSION_COLUMNS, THAI_HEADER_ALIASES
 from smartcity.readers import RawTable, ReadLimits, UnreadableFile, csv_reader, read_table
 from tests.unit import reference_readers as reference
@@ -335,3 +336,18 @@ def test_a_time_of_day_cell(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     path.write_bytes(workbook_bytes([("Data", [["city_code", "t"], ["AAA", time(10, 30)]], "visible")], 0))
     assert assert_same(path).rows[0].values["t"] == "10:30:00"
+
+
+# ------------------------------------------------------------------------------------------ the sample
+
+
+SAMPLE_FILES = sorted(
+    path
+    for path in (SAMPLE_LANDING / "submissions").rglob("*")
+    if path.is_file() and path.suffix.lower() in (".csv", ".xlsx", ".json")
+)
+
+
+@pytest.mark.parametrize("path", SAMPLE_FILES, ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_every_file_of_the_sample_gives_the_reference_rows(path: Path) -> None:
+    assert_same(path, ReadLimits())
