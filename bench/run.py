@@ -4,6 +4,9 @@ For each stage (pull, validate, transform, publish) and end to end: wall time, r
 memory, each beside the baseline (bench/baseline/*.sql over the same files) and as a ratio measured in
 the same run; then one incremental month on top of the full history. Prints a table, writes JSON to
 bench/results/. BENCH_SCALE (default 1) scales the number of cities: 0.1 runs in a few minutes.
+BENCH_STAGES (`pull`, or `pull,validate`: the first stages, in order) runs only those and their baselines,
+without the incremental month (`BENCH_STAGES=pull make bench`); the JSON goes to
+bench-scale-<scale>-<stages>.json.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ def run_stage(name: str, env: dict[str, str]) -> dict:
 
 def main() -> int:
     scale = float(os.environ.get("BENCH_SCALE", "1"))
+    stages = tuple(os.environ.get("BENCH_STAGES", ",".join(STAGES)).split(","))
+    if stages != STAGES[: len(stages)]:  # each stage reads what the one before it wrote
+        raise SystemExit(f"bench: BENCH_STAGES names the first stages of {','.join(STAGES)}, in order")
+    every = stages == STAGES
     base = ROOT / "data" / "bench" / f"scale-{scale:g}"
     landing, warehouse = base / "landing", base / "warehouse.duckdb"
     shutil.rmtree(base, ignore_errors=True)
@@ -48,12 +55,14 @@ def main() -> int:
     env = dict(os.environ, SMARTCITY_LANDING=str(landing), SMARTCITY_WAREHOUSE=str(warehouse))
     env.pop("SMARTCITY_MONTH", None)
     print("==> Pipeline, full 60-month backfill, stage by stage", flush=True)
-    pipeline = {stage: run_stage(f"pipeline-{stage}", env) for stage in STAGES}
+    pipeline = {stage: run_stage(f"pipeline-{stage}", env) for stage in stages}
     print("==> Baseline: the same work in raw DuckDB SQL", flush=True)
-    baseline = {stage: run_stage(f"baseline-{stage}", env) for stage in STAGES}
-    print("==> One incremental month on top of the full history", flush=True)
-    generate(landing, scale, months=61)
-    incremental = run_stage("pipeline-all", env)
+    baseline = {stage: run_stage(f"baseline-{stage}", env) for stage in stages}
+    incremental = None
+    if every:
+        print("==> One incremental month on top of the full history", flush=True)
+        generate(landing, scale, months=61)
+        incremental = run_stage("pipeline-all", env)
 
     rows = size["rows"]
     report = {
@@ -74,12 +83,12 @@ def main() -> int:
                 "pipeline_peak_mib": pipeline[stage]["peak_mib"],
                 "baseline_peak_mib": baseline[stage]["peak_mib"],
             }
-            for stage in STAGES
+            for stage in stages
         },
         "end_to_end_s": sum(p["seconds"] for p in pipeline.values()),
         "baseline_end_to_end_s": sum(b["seconds"] for b in baseline.values()),
         "peak_mib": max(p["peak_mib"] for p in pipeline.values()),
-        "incremental_month_s": incremental["seconds"],
+        "incremental_month_s": incremental["seconds"] if incremental else None,
         "targets": TARGETS,
     }
     print()
@@ -97,10 +106,11 @@ def main() -> int:
         f"{'end to end':<11}{total:>11.1f}{base_total:>11.1f}{total / base_total:>8.1f}"
         f"{rows / total:>12,.0f}{report['peak_mib']:>10.0f}"
     )
-    print(f"incremental month end to end: {report['incremental_month_s']:.1f} s")
+    if incremental:
+        print(f"incremental month end to end: {report['incremental_month_s']:.1f} s")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    output = results / f"bench-scale-{scale:g}.json"
+    output = results / f"bench-scale-{scale:g}{'' if every else '-' + '-'.join(stages)}.json"
     output.write_text(json.dumps(report, indent=2) + "\n")
     print(f"written to {output}")
     return 0

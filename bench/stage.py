@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 import logging
 import resource
+import shutil
 import sys
 import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import python_calamine
 
 from smartcity.config import load_settings
+from smartcity.normalize import SUBMISSION_COLUMNS, THAI_HEADER_ALIASES
 from smartcity.pipeline import (
     STEPS,
     RunPlan,
@@ -63,9 +67,48 @@ def baseline(step: str) -> None:
     sql = sql.replace("{landing}", settings.landing).replace("{folder}", str(folder))
     con = duckdb.connect(str(folder / "baseline.duckdb"))
     try:
+        if step == "pull":
+            prepare_pull(con, Path(settings.landing), folder)
         con.execute(sql)
     finally:
         con.close()
+
+
+def prepare_pull(con: duckdb.DuckDBPyConnection, landing: Path, folder: Path) -> None:
+    """What DuckDB cannot read itself, made readable, as cheaply as it can be: each CSV that is not UTF-8
+    transcoded (Windows-874, Python's codec), the others linked, under <folder>/csv/<header>-<delimiter>/
+    (en-comma, en-semicolon, th-comma, th-semicolon); each workbook's first sheet read by calamine into the
+    table `xlsx_rows` (header row as column names, cells as text)."""
+    csv_folder = folder / "csv"
+    shutil.rmtree(csv_folder, ignore_errors=True)
+    for path in sorted(landing.glob("submissions/*/*.csv")):
+        data = path.read_bytes()
+        try:
+            text, transcode = data.decode("utf-8-sig"), False
+        except UnicodeDecodeError:
+            text, transcode = data.decode("cp874"), True
+        # Files of one header and one delimiter are read together (DuckDB sniffs nothing then).
+        header = text[: text.find("\n")]
+        group = ("th" if header.startswith("รหัส") else "en") + ("-semicolon" if ";" in header else "-comma")
+        target = csv_folder / group / f"{path.parent.name}__{path.name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if transcode:
+            target.write_text(text, encoding="utf-8")
+        else:
+            target.symlink_to(path.resolve())
+    frames = []
+    for path in sorted(landing.glob("submissions/*/*.xlsx")):
+        rows = python_calamine.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        frame = pd.DataFrame([[str(cell) if cell != "" else None for cell in row] for row in rows[1:]])
+        frame.columns = [str(name) for name in rows[0]]
+        frames.append(frame.assign(filename=str(path)))
+    xlsx_rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame({"filename": []})
+    for column in [*SUBMISSION_COLUMNS, *THAI_HEADER_ALIASES]:  # both spellings of each, for pull.sql
+        if column not in xlsx_rows.columns:
+            xlsx_rows[column] = None
+    con.register("xlsx_frame", xlsx_rows)
+    con.execute("create or replace table xlsx_rows as select * from xlsx_frame")
+    con.unregister("xlsx_frame")
 
 
 def main() -> None:

@@ -11,6 +11,8 @@ it. A test starts the run in a session of its own (`start_new_session=True`), so
 only (with `smartcity run`, the CLI, `airflow dags test` and the task together).
 
 The points (tests/component/test_faults.py kills runs at them and checks what the rerun publishes):
+- `pull.file_loaded`: after each file is registered and loaded, its batch maybe not committed (ingestion.pull;
+  tests/component/test_pull_batches.py)
 - `pull.done`: every month pulled, nothing validated yet (pipeline.run_pull)
 - `validate.month_done`: after each landing month's outcome is committed (pipeline.run_validate)
 - `transform.model_built`: after each dbt model is built, the others still to come (transformation.dbt)

@@ -23,7 +23,7 @@ import duckdb
 from smartcity.config import Settings
 from smartcity.errors import storage_faults_explained
 from smartcity.failpoints import failpoint
-from smartcity.ingestion.pull import pull_month, record_not_taken
+from smartcity.ingestion.pull import pull_month, pull_transaction, record_not_taken
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import open_landing
 from smartcity.planning import RunPlan, month_of, plan_run
@@ -114,17 +114,18 @@ def run_pull(settings: Settings, plan: RunPlan, record: StepRecord) -> dict:
     totals = {"files_new": 0, "rows_new": 0, "files_unreadable": 0}
     with connect(settings.pipeline_db) as con:
         load_registry(con, landing, removed_from=_first_unpublished_month(con))
-        for position, month in enumerate(plan.month_dates, start=1):
-            result = pull_month(
-                con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings)
-            )
-            totals["files_new"] += result.files_new
-            totals["rows_new"] += result.rows_new
-            totals["files_unreadable"] += result.files_unreadable
-            record.progress(month=f"{month:%Y-%m}", done=position, total=len(plan.months),
-                            files_new=result.files_new, rows_new=result.rows_new)  # fmt: skip
-        not_taken = landing.not_taken()
-        record_not_taken(con, not_taken, plan.run_id)
+        with pull_transaction(con) as batches:
+            for position, month in enumerate(plan.month_dates, start=1):
+                result = pull_month(
+                    con, landing, settings.received_dir, month, plan.run_id, ReadLimits.of(settings), batches
+                )
+                totals["files_new"] += result.files_new
+                totals["rows_new"] += result.rows_new
+                totals["files_unreadable"] += result.files_unreadable
+                record.progress(month=f"{month:%Y-%m}", done=position, total=len(plan.months),
+                                files_new=result.files_new, rows_new=result.rows_new)  # fmt: skip
+            not_taken = landing.not_taken()
+            record_not_taken(con, not_taken, plan.run_id)
         totals["files_not_taken"] = len(not_taken)
         if not_taken:
             log.warning(

@@ -15,16 +15,18 @@ import hashlib
 import logging
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
+from smartcity.failpoints import failpoint
 from smartcity.ingestion.sources import SUBMISSION_SUFFIXES, LandingArea, LandingFile, NotTaken
 from smartcity.normalize import SUBMISSION_COLUMNS
-from smartcity.readers import RawTable, ReadLimits, UnreadableFile, read_table
+from smartcity.readers import LoadedTable, RawTable, ReadLimits, UnreadableFile, load_table, read_table
 
 log = logging.getLogger(__name__)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\u0E00-\u0E7F]+")
@@ -114,6 +116,42 @@ def safe_name_tail(name: str) -> str:
     return tail.decode(errors="ignore") or "_"  # a Thai character cut in two is dropped
 
 
+# Rows a pull commits at once. A commit costs as much as loading thousands of rows: DuckDB writes a large
+# transaction straight into the database file, a small one twice (to its log, then at the checkpoint). A
+# transaction holds its rows (and each file's reading tables) in memory until it commits: 250,000 rows are
+# about 300 MB.
+BATCH_ROWS = 250_000
+
+
+class PullBatches:
+    """The transactions of a pull: files are registered and loaded in batches of about BATCH_ROWS rows, each
+    committed whole. A pull cut short (a crash, a full disk) loses at most its open batch, whose files the
+    next run pulls again, from the copies already received (write-once, named by checksum)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, batch_rows: int | None = None) -> None:
+        self.con = con
+        self.batch_rows = batch_rows or BATCH_ROWS
+        self.pending = 0
+
+    def file_loaded(self, rows: int) -> None:
+        self.pending += rows
+        if self.pending >= self.batch_rows:
+            self.con.commit()
+            self.con.begin()
+            self.pending = 0
+
+
+@contextmanager
+def pull_transaction(con: duckdb.DuckDBPyConnection) -> Iterator[PullBatches]:
+    con.begin()
+    try:
+        yield PullBatches(con)
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
 def pull_month(
     con: duckdb.DuckDBPyConnection,
     landing: LandingArea,
@@ -121,7 +159,9 @@ def pull_month(
     month: date,
     run_id: str,
     limits: ReadLimits,
+    batches: PullBatches,
 ) -> PullResult:
+    """Receive and load the new files of one landing month (in the transactions of `pull_transaction`)."""
     files = landing.submission_files(month)
     known = {row[0] for row in con.execute("select file_id from raw.received_files").fetchall()}
     new_files = rows = unreadable = empty = changing = 0
@@ -139,6 +179,8 @@ def pull_month(
             changing += 1
             continue
         loaded = _register_file(con, landing_file, stored, file_id, sha256, month, run_id, limits)
+        batches.file_loaded(max(loaded, 0))
+        failpoint("pull.file_loaded")
         new_files += 1
         rows += max(loaded, 0)
         unreadable += loaded < 0
@@ -170,9 +212,11 @@ def record_not_taken(con: duckdb.DuckDBPyConnection, entries: list[NotTaken], ru
 @dataclass(frozen=True)
 class ReadOutcome:
     """What reading a submission file gave: its table (None when it cannot be read), and when nothing can be
-    taken from it, why (`reason`, for the submitter) and the kind (`code`, dq.rejected_files.reason_code)."""
+    taken from it, why (`reason`, for the submitter) and the kind (`code`, dq.rejected_files.reason_code).
+    The table is a `RawTable` of Python rows (`read_submission`) or a `LoadedTable` in DuckDB
+    (`load_submission`)."""
 
-    table: RawTable | None
+    table: RawTable | LoadedTable | None
     reason: str | None = None
     code: str | None = None
 
@@ -185,8 +229,19 @@ NO_DATA_ROWS = (
 
 def read_submission(path: Path, limits: ReadLimits) -> ReadOutcome:
     """A submission file's rows, or why nothing is taken from it (its type, UnreadableFile's reason, no data
-    row). The pull step and `smartcity check` both read files through this, so both refuse the same files
-    with the same words."""
+    row). The pull step (`load_submission`) and `smartcity check` read files through the same readers, so both
+    refuse the same files with the same words."""
+    return _outcome(path, lambda: read_table(path, limits), lambda table: len(table.rows))
+
+
+def load_submission(
+    con: duckdb.DuckDBPyConnection, path: Path, limits: ReadLimits, into: str = "incoming_rows"
+) -> ReadOutcome:
+    """`read_submission` into the temporary table `into` of `con`, the rows never leaving DuckDB."""
+    return _outcome(path, lambda: load_table(con, path, limits, into), lambda table: table.row_count)
+
+
+def _outcome(path: Path, read, count) -> ReadOutcome:
     if path.suffix.lower() not in SUBMISSION_SUFFIXES:
         reason = (
             f"files of type '{path.suffix or '(none)'}' are not accepted; "
@@ -194,10 +249,10 @@ def read_submission(path: Path, limits: ReadLimits) -> ReadOutcome:
         )
         return ReadOutcome(None, reason, "UNSUPPORTED_TYPE")
     try:
-        table = read_table(path, limits)
+        table = read()
     except UnreadableFile as error:
         return ReadOutcome(None, error.reason, error.code)
-    if not table.rows:  # received, but it gives nothing: listed, so it is not silent
+    if not count(table):  # received, but it gives nothing: listed, so it is not silent
         return ReadOutcome(table, NO_DATA_ROWS, "NO_DATA_ROWS")
     return ReadOutcome(table)
 
@@ -212,56 +267,47 @@ def _register_file(
     run_id: str,
     limits: ReadLimits,
 ) -> int:
-    """Register one new file and load its rows in one transaction. Returns rows loaded, -1 if unreadable."""
+    """Register one new file and load its rows (in the caller's transaction: `pull_transaction`). Returns
+    rows loaded, -1 if unreadable."""
     arrived_at = datetime.now(UTC)
     landing_path = storable_text(landing_file.relative_path)
-    outcome = read_submission(stored, limits)
+    outcome = load_submission(con, stored, limits)
     table, reason, code = outcome.table, outcome.reason, outcome.code
-    con.begin()
-    try:
+    loaded = table if isinstance(table, LoadedTable) else None
+    con.execute(
+        "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            file_id,
+            landing_path,
+            month,
+            sha256,
+            stored.stat().st_size,
+            str(stored),
+            arrived_at,
+            run_id,
+            loaded.file_format if loaded else None,
+            loaded.encoding if loaded else None,
+            loaded.row_count if loaded else None,
+            reason if loaded is None else None,
+        ],
+    )
+    if reason is not None:
+        # %r: a file name may hold a line break, which must not forge a line of the log.
+        log.warning("rejected %r: %s", landing_path, reason)
         con.execute(
-            "insert into raw.received_files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                file_id,
-                landing_path,
-                month,
-                sha256,
-                stored.stat().st_size,
-                str(stored),
-                arrived_at,
-                run_id,
-                table.file_format if table else None,
-                table.encoding if table else None,
-                len(table.rows) if table else None,
-                reason if table is None else None,
-            ],
+            "insert into audit.rejected_files "
+            "(run_id, source_file, reason, file_id, received_month, stored_path, reason_code) "
+            "values (?, ?, ?, ?, ?, ?, ?)",
+            [run_id, landing_path, reason, file_id, month, str(stored), code],
         )
-        if reason is not None:
-            # %r: a file name may hold a line break, which must not forge a line of the log.
-            log.warning("rejected %r: %s", landing_path, reason)
-            con.execute(
-                "insert into audit.rejected_files "
-                "(run_id, source_file, reason, file_id, received_month, stored_path, reason_code) "
-                "values (?, ?, ?, ?, ?, ?, ?)",
-                [run_id, landing_path, reason, file_id, month, str(stored), code],
-            )
-        if table is not None and table.rows:
-            frame = pd.DataFrame(
-                {
-                    "file_id": file_id,
-                    "row_number": [row.row_number for row in table.rows],
-                    **{
-                        column: pd.Series([row.values.get(column) for row in table.rows], dtype=object)
-                        for column in SUBMISSION_COLUMNS
-                    },
-                    "raw_record": pd.Series([row.raw_record for row in table.rows], dtype=object),
-                }
-            )
-            con.register("new_rows", frame)
-            con.execute("insert into raw.submission_rows by name select * from new_rows")
-            con.unregister("new_rows")
-        con.commit()
-    except BaseException:
-        con.rollback()
-        raise
-    return -1 if table is None else len(table.rows)
+    if loaded is None or not loaded.row_count:
+        return -1 if loaded is None else 0
+    # The file's rows straight from the reader's table: every column the contract names (NULL where the file
+    # has none), the others only in raw_record.
+    values = [loaded.value_column(column) or "null" for column in SUBMISSION_COLUMNS]
+    con.execute(
+        f"insert into raw.submission_rows (file_id, row_number, {', '.join(SUBMISSION_COLUMNS)}, "  # noqa: S608
+        f"raw_record) select ?, row_number, {', '.join(values)}, raw_record from {loaded.table}",
+        [file_id],
+    )
+    return loaded.row_count
