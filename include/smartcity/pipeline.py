@@ -24,6 +24,7 @@ from smartcity.failpoints import failpoint
 from smartcity.ingestion.pull import file_identity, pull_month, sha256_of
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import REGISTRY_FILES, open_landing
+from smartcity.publication.index_history import discard_versions, record_new_versions
 from smartcity.publication.publish import (
     PublishError,
     PublishStorageError,
@@ -288,7 +289,15 @@ def run_publish(settings: Settings, plan: RunPlan) -> str:
     # that would have published. dbt's own tests already ran in transform.
     _check_marts(settings, plan)
     failpoint("publish.start")
-    path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
+    # The index's history gets this publication's versions only as part of it (index_history.py).
+    with connect(settings.pipeline_db) as con:
+        record_new_versions(con, plan.run_id, datetime.now(UTC))
+    try:
+        path = publish(settings, plan.run_id, plan.month_dates, _month(plan.report_month))
+    except PublishError:
+        with connect(settings.pipeline_db) as con:
+            discard_versions(con, plan.run_id)
+        raise
     failpoint("publish.before_record")
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:
