@@ -1,7 +1,8 @@
 -- Leaders per smart-city dimension, as the Smart City Thailand Office announces them: for each dimension and
 -- month, the ranked cities with a plan in that dimension, ranked by how far that part of their plan is
 -- delivered (budget-weighted progress of the dimension's projects, cancelled ones at 0 %, as in the index's
--- progress pillar). The leader of a dimension is rank_in_dimension = 1 (ties share it).
+-- progress pillar), equal progress going to the larger value delivered (baht). The leader of a dimension is
+-- rank_in_dimension = 1 (ties share it).
 -- Incremental: the months from var('rebuild_from') on.
 {{ config(
     materialized='incremental',
@@ -46,7 +47,8 @@ delivered as (
         ranked_cities.peer_group,
         city_dimensions.active_projects,
         city_dimensions.plan_budget_thb,
-        city_dimensions.earned / city_dimensions.plan_budget_thb as progress
+        city_dimensions.earned / city_dimensions.plan_budget_thb as progress,
+        city_dimensions.earned / 100 as delivered_thb
     from city_dimensions
     inner join ranked_cities
         on city_dimensions.city_code = ranked_cities.city_code and city_dimensions.month = ranked_cities.month
@@ -64,10 +66,11 @@ final as (
         cast(delivered.active_projects as integer) as active_projects,
         cast(delivered.plan_budget_thb as decimal(18, 2)) as plan_budget_thb,
         cast(delivered.progress as double) as progress,
+        cast(delivered.delivered_thb as decimal(18, 2)) as delivered_thb,
         cast(
             rank() over (
                 partition by delivered.month, delivered.dimension_code
-                order by round(delivered.progress, 9) desc
+                order by round(delivered.progress, 9) desc, round(delivered.delivered_thb, 2) desc
             ) as integer
         ) as rank_in_dimension
     from delivered

@@ -49,8 +49,15 @@ pairs as (
         b.indicator as pillar_b,
         a.sort_order as sort_a,
         b.sort_order as sort_b,
-        corr(a.indicator_value, b.indicator_value) as pearson,
-        corr(a.average_rank, b.average_rank) as spearman,
+        -- Undefined (NULL) when one of the two does not vary (DuckDB's corr gives NaN there).
+        case
+            when var_pop(a.indicator_value) > 0 and var_pop(b.indicator_value) > 0
+                then corr(a.indicator_value, b.indicator_value)
+        end as pearson,
+        case
+            when var_pop(a.average_rank) > 0 and var_pop(b.average_rank) > 0
+                then corr(a.average_rank, b.average_rank)
+        end as spearman,
         count(*) as cities
     from ranked_values as a
     inner join ranked_values as b

@@ -39,7 +39,12 @@ ratios as (
     select
         month,
         pillar,
-        coalesce(power(corr(pillar_value, index_score), 2), 0) as correlation_ratio,
+        -- A pillar (or score) on which every city is equal explains nothing (DuckDB's corr gives NaN there).
+        case
+            when var_pop(pillar_value) > 0 and var_pop(index_score) > 0
+                then power(corr(pillar_value, index_score), 2)
+            else 0
+        end as correlation_ratio,
         count(*) as cities
     from long_values
     group by month, pillar
