@@ -49,14 +49,15 @@ pairs as (
         b.indicator as pillar_b,
         a.sort_order as sort_a,
         b.sort_order as sort_b,
-        -- Undefined (NULL) when one of the two does not vary (DuckDB's corr gives NaN there).
+        -- Undefined (NULL) when one of the two does not vary (DuckDB's corr gives NaN there). Aggregated in
+        -- city order, so that float rounding, and the published digits, never depend on the threads.
         case
-            when var_pop(a.indicator_value) > 0 and var_pop(b.indicator_value) > 0
-                then corr(a.indicator_value, b.indicator_value)
+            when var_pop(a.indicator_value order by a.city_code) > 0 and var_pop(b.indicator_value order by a.city_code) > 0
+                then corr(a.indicator_value, b.indicator_value order by a.city_code)
         end as pearson,
         case
-            when var_pop(a.average_rank) > 0 and var_pop(b.average_rank) > 0
-                then corr(a.average_rank, b.average_rank)
+            when var_pop(a.average_rank order by a.city_code) > 0 and var_pop(b.average_rank order by a.city_code) > 0
+                then corr(a.average_rank, b.average_rank order by a.city_code)
         end as spearman,
         count(*) as cities
     from ranked_values as a

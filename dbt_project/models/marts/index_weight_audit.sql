@@ -26,6 +26,7 @@ weights as (
 long_values as (
     {%- for pillar in index_pillars() %}
         select
+            city_code,
             month,
             index_score,
             '{{ pillar }}' as pillar,
@@ -35,19 +36,30 @@ long_values as (
     {%- endfor %}
 ),
 
+-- Aggregated in city order, so that float rounding, and the published digits, never depend on the threads.
 ratios as (
     select
         month,
         pillar,
         -- A pillar (or score) on which every city is equal explains nothing (DuckDB's corr gives NaN there).
         case
-            when var_pop(pillar_value) > 0 and var_pop(index_score) > 0
-                then power(corr(pillar_value, index_score), 2)
+            when var_pop(pillar_value order by city_code) > 0 and var_pop(index_score order by city_code) > 0
+                then power(corr(pillar_value, index_score order by city_code), 2)
             else 0
         end as correlation_ratio,
         count(*) as cities
     from long_values
     group by month, pillar
+),
+
+weighted_totals as (
+    select
+        ratios.month,
+        sum(ratios.correlation_ratio order by ratios.pillar) as total
+    from ratios
+    inner join weights on ratios.pillar = weights.pillar
+    where weights.weight > 0
+    group by ratios.month
 ),
 
 final as (
@@ -58,16 +70,13 @@ final as (
         cast(weights.intended_importance as double) as intended_importance,
         cast(ratios.correlation_ratio as double) as correlation_ratio,
         cast(
-            case
-                when weights.weight > 0
-                    then ratios.correlation_ratio / nullif(sum(ratios.correlation_ratio) filter (
-                        where weights.weight > 0
-                    ) over (partition by ratios.month), 0)
-            end as double
+            case when weights.weight > 0 then ratios.correlation_ratio / nullif(weighted_totals.total, 0) end
+            as double
         ) as effective_weight,
         cast(ratios.cities as integer) as cities
     from ratios
     inner join weights on ratios.pillar = weights.pillar
+    left join weighted_totals on ratios.month = weighted_totals.month
 )
 
 select * from final
