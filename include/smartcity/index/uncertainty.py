@@ -26,7 +26,6 @@ in a fixed order (the caller sorts them by code), so the input order never chang
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,20 +203,26 @@ def imputed(measured: np.ndarray, groups: np.ndarray, rule: str) -> np.ndarray:
     missing = np.isnan(values)
     if not missing.any():
         return values
-    # nanmedian/nanmin of a column no city has warn; that case falls back below, so the warning is noise.
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        overall = np.nan_to_num(np.nanmedian(values, axis=0), nan=0.0)
-        for group in np.unique(groups):
-            rows = groups == group
-            if rule == "overall_median":
-                fill = overall
-            else:
-                summary = np.nanmedian if rule == "peer_median" else np.nanmin
-                fill = summary(values[rows], axis=0)
-                fill = np.where(np.isnan(fill), overall, fill)
-            values[rows] = np.where(missing[rows], fill, values[rows])
+    overall = np.nan_to_num(_by_column(np.nanmedian, values), nan=0.0)
+    for group in np.unique(groups):
+        rows = groups == group
+        if rule == "overall_median":
+            fill = overall
+        else:
+            fill = _by_column(np.nanmedian if rule == "peer_median" else np.nanmin, values[rows])
+            fill = np.where(np.isnan(fill), overall, fill)
+        values[rows] = np.where(missing[rows], fill, values[rows])
     return values
+
+
+def _by_column(summary, values: np.ndarray) -> np.ndarray:
+    """`summary` (nanmedian, nanmin) of each column, NaN for a column with no value (without numpy's
+    warning, which is process-wide state and not thread-safe to silence: dbt runs models in threads)."""
+    result = np.full(values.shape[1], np.nan)
+    measured = ~np.isnan(values).all(axis=0)
+    if measured.any():
+        result[measured] = summary(values[:, measured], axis=0)
+    return result
 
 
 def normalise(values: np.ndarray, method: str) -> np.ndarray:
