@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import beta, rankdata
 
-from smartcity.index.pillars import DEFAULT_WEIGHTS, PILLARS
+from smartcity.index.pillars import DEFAULT_WEIGHTS, INTENDED_IMPORTANCE, PILLARS
 from smartcity.index.uncertainty import (
     AGGREGATIONS,
     IMPUTATIONS,
@@ -101,19 +101,23 @@ def test_weights_are_normalised_and_must_be_positive():
         normalised({"progress": -1, "coverage": 2})
 
 
-def test_the_weight_concentration_is_the_narrowest_that_covers_equal_weights_and_a_quarter_either_way():
-    concentration = weight_concentration(WEIGHTS, coverage=0.90, min_spread=0.25)
-    active = WEIGHTS[WEIGHTS > 0]
+def test_the_weight_concentration_is_the_narrowest_that_covers_both_readings_and_a_quarter_either_way():
+    """The rule behind the spread of the weight draws: each weight's 90 % range must reach the intended
+    importance (the other reading of the weights) and +/- 25 % of the weight itself."""
+    intended = normalised(dict(INTENDED_IMPORTANCE))
+    concentration = weight_concentration(WEIGHTS, also_cover=intended, coverage=0.90, min_spread=0.25)
 
     def interval(c):
-        return beta.ppf(0.05, c * active, c * (1 - active)), beta.ppf(0.95, c * active, c * (1 - active))
+        return beta.ppf(0.05, c * WEIGHTS, c * (1 - WEIGHTS)), beta.ppf(0.95, c * WEIGHTS, c * (1 - WEIGHTS))
 
+    need_low, need_high = np.minimum(intended, 0.75 * WEIGHTS), np.maximum(intended, 1.25 * WEIGHTS)
     low, high = interval(concentration)
-    assert (low <= np.minimum(0.2, 0.75 * active) + 1e-9).all()
-    assert (high >= np.maximum(0.2, 1.25 * active) - 1e-9).all()
+    assert (low <= need_low + 1e-9).all() and (high >= need_high - 1e-9).all()
     # Any narrower distribution misses one of them: the rule, not a taste, sets the spread.
     low, high = interval(concentration * 1.02)
-    assert (low > np.minimum(0.2, 0.75 * active)).any() or (high < np.maximum(0.2, 1.25 * active)).any()
+    assert (low > need_low).any() or (high < need_high).any()
+    # Without another reading to cover, only the quarter either way: narrower.
+    assert weight_concentration(WEIGHTS) > concentration
     assert weight_concentration(normalised({"progress": 1})) is None
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from smartcity.index.uncertainty import MonthModel, rank_bands
-from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix, weights_from
+from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix
 
 
 def model(dbt, session):
@@ -21,7 +21,6 @@ def model(dbt, session):
         unique_key=["city_code", "month"],
         on_schema_change="fail",
     )
-    weights = weights_from(dbt.ref("index_weights").df())
     # dbt passes a Python model only the settings it reads with dbt.config.get("<literal name>").
     settings = {
         "index_mc_draws": dbt.config.get("index_mc_draws"),
@@ -29,7 +28,7 @@ def model(dbt, session):
         "index_mc_weight_coverage": dbt.config.get("index_mc_weight_coverage"),
         "index_mc_weight_min_spread": dbt.config.get("index_mc_weight_min_spread"),
     }
-    design = design_from_config(weights, settings)
+    weights, design = design_from_config(dbt.ref("index_weights").df(), settings)
     confidence = float(dbt.config.get("index_tier_confidence"))
     pillars = dbt.ref("int_city_index_pillars").df()
     pillars = pillars[pillars["ranked"]]

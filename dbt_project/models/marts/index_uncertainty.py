@@ -9,7 +9,7 @@ Incremental: a run recomputes the months from var('rebuild_from') on.
 import pandas as pd
 
 from smartcity.index.uncertainty import MonthModel, sobol_indices
-from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix, weights_from
+from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix
 
 COLUMNS = {
     "month": "datetime64[us]",
@@ -32,7 +32,6 @@ def model(dbt, session):
         unique_key=["month", "source"],
         on_schema_change="fail",
     )
-    weights = weights_from(dbt.ref("index_weights").df())
     # dbt passes a Python model only the settings it reads with dbt.config.get("<literal name>").
     settings = {
         "index_mc_draws": dbt.config.get("index_mc_draws"),
@@ -40,7 +39,7 @@ def model(dbt, session):
         "index_mc_weight_coverage": dbt.config.get("index_mc_weight_coverage"),
         "index_mc_weight_min_spread": dbt.config.get("index_mc_weight_min_spread"),
     }
-    design = design_from_config(weights, settings)
+    weights, design = design_from_config(dbt.ref("index_weights").df(), settings)
     sobol_draws = int(dbt.config.get("index_mc_sobol_draws"))
     pillars = dbt.ref("int_city_index_pillars").df()
     pillars = pillars[pillars["ranked"]]

@@ -110,20 +110,26 @@ def _ranks(scores: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 
 def weight_concentration(
-    weights: np.ndarray, coverage: float = 0.90, min_spread: float = 0.25
+    weights: np.ndarray,
+    also_cover: np.ndarray | None = None,
+    coverage: float = 0.90,
+    min_spread: float = 0.25,
 ) -> float | None:
     """The Dirichlet concentration of the weight draws, from a rule rather than a chosen number: the largest
     (so the narrowest distribution) for which every weighted pillar's central `coverage` interval contains
-    both equal weighting (1/k over the k weighted pillars: the handbook's usual alternative) and its nominal
-    weight +/- `min_spread` of itself. None when only one pillar is weighted (nothing to vary)."""
+    its nominal weight +/- `min_spread` of itself and, when given, its weight in `also_cover` (the method
+    passes the intended importances: the other defensible reading of the weights, see step 7). None when
+    only one pillar is weighted (nothing to vary)."""
     from scipy.stats import beta
 
-    active = weights[weights > 0]
+    weighted = weights > 0
+    active = weights[weighted]
     if len(active) < 2:
         return None
+    other = active if also_cover is None else np.asarray(also_cover, dtype=float)[weighted]
     tail = (1 - coverage) / 2
-    need_low = np.minimum(1 / len(active), (1 - min_spread) * active)
-    need_high = np.maximum(1 / len(active), (1 + min_spread) * active)
+    need_low = np.minimum(other, (1 - min_spread) * active)
+    need_high = np.maximum(other, (1 + min_spread) * active)
 
     def wide_enough(concentration: float) -> bool:
         a, b = concentration * active, concentration * (1 - active)

@@ -12,19 +12,25 @@ from smartcity.index.pillars import IMPUTABLE_PILLARS, PILLARS
 from smartcity.index.uncertainty import Draws, draw, normalised, weight_concentration
 
 
-def weights_from(index_weights: pd.DataFrame) -> np.ndarray:
-    """The weights of marts.index_weights (pillar, weight) as a vector in PILLARS order, summing to 1."""
-    return normalised(dict(zip(index_weights["pillar"], index_weights["weight"], strict=True)))
+def weights_from(index_weights: pd.DataFrame, column: str = "weight") -> np.ndarray:
+    """A column of marts.index_weights (`weight`, `intended_importance`) as a vector in PILLARS order,
+    summing to 1."""
+    return normalised(dict(zip(index_weights["pillar"], index_weights[column], strict=True)))
 
 
-def design_from_config(weights: np.ndarray, settings: Mapping[str, object]) -> tuple[Draws, Draws]:
-    """Saltelli's matrices A and B from the dbt settings index_mc_* (dbt_project.yml)."""
+def design_from_config(
+    index_weights: pd.DataFrame, settings: Mapping[str, object]
+) -> tuple[np.ndarray, tuple[Draws, Draws]]:
+    """The nominal weights, and Saltelli's matrices A and B from the dbt settings index_mc_*
+    (dbt_project.yml): the weight draws cover the intended importances too."""
+    weights = weights_from(index_weights)
     concentration = weight_concentration(
         weights,
+        also_cover=weights_from(index_weights, "intended_importance"),
         coverage=float(settings["index_mc_weight_coverage"]),
         min_spread=float(settings["index_mc_weight_min_spread"]),
     )
-    return draw(
+    return weights, draw(
         weights,
         base_draws=int(settings["index_mc_draws"]),
         seed=int(settings["index_mc_seed"]),
