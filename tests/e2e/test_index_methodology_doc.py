@@ -6,6 +6,7 @@ example is recomputed by hand from its own table; and no decimal number in the d
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Callable
 from functools import cached_property
@@ -14,6 +15,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pytest
+import yaml
 
 from smartcity.index.audit import calibrate_weights, effective_weights
 from smartcity.index.methodology import METHODOLOGY_VERSION
@@ -33,11 +35,15 @@ pytestmark = pytest.mark.e2e
 REPO = Path(__file__).resolve().parents[2]
 DOC = REPO / "docs" / "index-methodology.md"
 DOMAIN = REPO.parent / "shared" / "domain.md"
-MARKER = re.compile(r"<!--n:([a-z0-9_.]+)-->([^\s|<*()]+?)(?=[\s|<*(),;:]|\.\s|\.$|$)", re.M)
+# A marked figure: `<!--n:name-->` and the text up to a blank, a table bar, markup, a bracket, or a
+# punctuation mark not followed by a digit (`1,024` and `0.25` are one figure; `0.25,` and `0.25.` end).
+MARKER = re.compile(r"<!--n:([a-z0-9_.]+)-->(.+?)(?=[\s|<*()–]|[,;:.](?!\d)|$)", re.M)
 MARCH, FEBRUARY = "2024-03-01", "2024-02-01"
+CALIBRATION_FLOOR = inspect.signature(calibrate_weights).parameters["floor"].default
 V1_WEIGHTS = {"progress": 0.3, "schedule": 0.2, "investment": 0.1, "plan_quality": 0.2, "reporting": 0.1}
 V1_WEIGHTS["coverage"] = 0.1
-CONFIG = {"index_mc_draws": 512, "index_mc_sobol_draws": 256, "index_mc_seed": 20240423}
+DBT_VARS = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]
+CONFIG = {name: DBT_VARS[name] for name in ("index_mc_draws", "index_mc_sobol_draws", "index_mc_seed")}
 
 
 class Sample:
@@ -215,6 +221,8 @@ def figures(s: Sample) -> dict[str, Callable[[], str]]:
         "rmse.naive": lambda: f"{s.rmse(dict(INTENDED_IMPORTANCE)):.3f}",
         "rmse.calibrated": lambda: f"{s.rmse(dict(DEFAULT_WEIGHTS)):.3f}",
         "mc.draws": lambda: str(CONFIG["index_mc_draws"]),
+        "sensitivity.step": lambda: f"{DBT_VARS['index_sensitivity_step']:.2f}",
+        "calibration.floor": lambda: f"{CALIBRATION_FLOOR:.2f}",
         "mc.band_draws": lambda: f"{2 * CONFIG['index_mc_draws']:,}",
         "mc.sobol_rows": lambda: str(CONFIG["index_mc_sobol_draws"]),
         "mc.sobol_evaluations": lambda: f"{(2 + len(SOURCES)) * CONFIG['index_mc_sobol_draws']:,}",
