@@ -5,8 +5,7 @@ It reads the *published* warehouse read-only, as any BI tool does, and writes
 time, the Competitiveness Index ranking within each peer group (city-based and province-based, as the official
 index publishes it) with each city's rank band, tier and chance of leading, the cities not ranked and why,
 the leaders per smart-city dimension, investment by smart-city dimension, the obstacles ranking and the
-reporting quality of every city. Every heading and label is in Thai
-and English.
+reporting quality of every city. Every heading and label is in Thai and English.
 
 The file needs nothing else to be read offline: the charts are inline SVG drawn by matplotlib (text as
 paths), with no script, stylesheet or font fetched from anywhere. Chart labels are in English, and also in
