@@ -5,12 +5,34 @@
 -- A cancelled project stays in its plan at 0 % done, so cancelling never raises a pillar. A ranked city whose
 -- schedule or plan quality cannot be measured takes its peer group's median (flagged); a city that is not
 -- ranked is never imputed.
-with certified as (
+-- Incremental: a run rebuilds the months from var('rebuild_from') on (each month reads its own month, the two
+-- before it for the reporting window, and the reports up to it).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['city_code', 'month'],
+    on_schema_change='fail',
+) }}
+
+with certified_window as (
     select * from {{ ref('int_cities_certified_monthly') }}
+    {% if is_incremental() %}
+        where month >= cast('{{ var("rebuild_from") }}' as date) - interval 2 month
+    {% endif %}
+),
+
+certified as (
+    select * from certified_window
+    {% if is_incremental() %}
+        where month >= cast('{{ var("rebuild_from") }}' as date)
+    {% endif %}
 ),
 
 project_months as (
     select * from {{ ref('int_projects_monthly') }}
+    {% if is_incremental() %}
+        where month >= cast('{{ var("rebuild_from") }}' as date)
+    {% endif %}
 ),
 
 peer_groups as (
@@ -71,7 +93,7 @@ reporting as (
         coalesce(sum(quality.rows_accepted + quality.rows_superseded), 0) as rows_valid,
         coalesce(sum(quality.rows_received), 0) as rows_received
     from certified
-    inner join certified as due
+    inner join certified_window as due
         on
             certified.city_code = due.city_code
             and due.month between certified.month - interval 2 month and certified.month

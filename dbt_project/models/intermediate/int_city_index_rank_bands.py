@@ -30,10 +30,12 @@ def model(dbt, session):
     }
     weights, design = design_from_config(dbt.ref("index_weights").df(), settings)
     confidence = float(dbt.config.get("index_tier_confidence"))
-    pillars = dbt.ref("int_city_index_pillars").df()
-    pillars = pillars[pillars["ranked"]]
+    # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
+    pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        pillars = pillars[pillars["month"] >= pd.Timestamp(dbt.config.get("rebuild_from"))]
+        since = pd.Timestamp(dbt.config.get("rebuild_from")).date().isoformat()
+        pillars = pillars.filter(f"month >= date '{since}'")
+    pillars = pillars.df()
     frames = []
     for month, group in pillars.groupby("month", sort=True):
         group = group.sort_values("city_code", kind="stable")

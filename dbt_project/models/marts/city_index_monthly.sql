@@ -9,8 +9,19 @@
 {%- set weighted = [] %}
 {%- for pillar, weight in weights.items() if weight > 0 %}{% do weighted.append((pillar, weight)) %}{% endfor %}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['city_code', 'month'],
+    on_schema_change='fail',
+) }}
+
+-- Incremental: the months from var('rebuild_from') on, with the two before them for the smoothing.
 with pillars as (
     select * from {{ ref('int_city_index_pillars') }}
+    {% if is_incremental() %}
+        where month >= cast('{{ var("rebuild_from") }}' as date) - interval 2 month
+    {% endif %}
 ),
 
 bands as (
@@ -99,6 +110,9 @@ final as (
         cast('{{ var("index_methodology_version") }}' as varchar) as methodology_version
     from ranked
     left join bands on ranked.city_code = bands.city_code and ranked.month = bands.month
+    {% if is_incremental() %}
+        where ranked.month >= cast('{{ var("rebuild_from") }}' as date)
+    {% endif %}
 )
 
 select * from final
