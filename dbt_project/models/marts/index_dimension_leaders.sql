@@ -1,5 +1,6 @@
 -- Leaders per smart-city dimension, as the Smart City Thailand Office announces them: for each dimension and
--- month, the ranked cities with a plan in that dimension, ranked by how far that part of their plan is
+-- month, the first three of the ranked cities with a plan in that dimension (more on ties), ranked by how far
+-- that part of their plan is
 -- delivered (budget-weighted progress of the dimension's projects, cancelled ones at 0 %, as in the index's
 -- progress pillar), equal progress going to the larger value delivered (baht). The leader of a dimension is
 -- rank_in_dimension = 1 (ties share it).
@@ -55,6 +56,17 @@ delivered as (
     where city_dimensions.plan_budget_thb > 0
 ),
 
+ranked_in_dimension as (
+    select
+        *,
+        rank() over (
+            partition by month, dimension_code
+            order by round(progress, 9) desc, round(delivered_thb, 2) desc
+        ) as rank_in_dimension
+    from delivered
+    qualify rank_in_dimension <= 3
+),
+
 final as (
     select
         cast(delivered.dimension_code as varchar) as dimension_code,
@@ -67,13 +79,8 @@ final as (
         cast(delivered.plan_budget_thb as decimal(18, 2)) as plan_budget_thb,
         cast(delivered.progress as double) as progress,
         cast(delivered.delivered_thb as decimal(18, 2)) as delivered_thb,
-        cast(
-            rank() over (
-                partition by delivered.month, delivered.dimension_code
-                order by round(delivered.progress, 9) desc, round(delivered.delivered_thb, 2) desc
-            ) as integer
-        ) as rank_in_dimension
-    from delivered
+        cast(delivered.rank_in_dimension as integer) as rank_in_dimension
+    from ranked_in_dimension as delivered
     left join dimensions on delivered.dimension_code = dimensions.dimension_code
 )
 

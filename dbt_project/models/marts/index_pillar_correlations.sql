@@ -49,16 +49,9 @@ pairs as (
         b.indicator as pillar_b,
         a.sort_order as sort_a,
         b.sort_order as sort_b,
-        -- Undefined (NULL) when one of the two does not vary (DuckDB's corr gives NaN there). Aggregated in
-        -- city order, so that float rounding, and the published digits, never depend on the threads.
-        case
-            when var_pop(a.indicator_value order by a.city_code) > 0 and var_pop(b.indicator_value order by a.city_code) > 0
-                then corr(a.indicator_value, b.indicator_value order by a.city_code)
-        end as pearson,
-        case
-            when var_pop(a.average_rank order by a.city_code) > 0 and var_pop(b.average_rank order by a.city_code) > 0
-                then corr(a.average_rank, b.average_rank order by a.city_code)
-        end as spearman,
+        -- From exact sums: the same digits whatever the threads (NULL when one of the two does not vary).
+        {{ exact_corr('a.indicator_value', 'b.indicator_value') }} as pearson,
+        {{ exact_corr('a.average_rank', 'b.average_rank') }} as spearman,
         count(*) as cities
     from ranked_values as a
     inner join ranked_values as b

@@ -36,17 +36,13 @@ long_values as (
     {%- endfor %}
 ),
 
--- Aggregated in city order, so that float rounding, and the published digits, never depend on the threads.
 ratios as (
     select
         month,
         pillar,
-        -- A pillar (or score) on which every city is equal explains nothing (DuckDB's corr gives NaN there).
-        case
-            when var_pop(pillar_value order by city_code) > 0 and var_pop(index_score order by city_code) > 0
-                then power(corr(pillar_value, index_score order by city_code), 2)
-            else 0
-        end as correlation_ratio,
+        -- From exact sums, so the digits never depend on the threads; a pillar (or score) on which every
+        -- city is equal explains nothing.
+        coalesce(power({{ exact_corr('pillar_value', 'index_score') }}, 2), 0) as correlation_ratio,
         count(*) as cities
     from long_values
     group by month, pillar
