@@ -237,7 +237,7 @@ def test_a_band_that_misses_the_nominal_rank_is_published_as_it_is():
 
 
 def test_tiers_start_where_the_tier_leader_is_clearly_ahead():
-    drawn = np.array([[1, 2, 3, 4], [1, 3, 2, 4], [2, 1, 3, 4], [1, 2, 3, 4]])  # draws x cities
+    drawn = np.array([[1, 2, 3, 4], [1, 3, 2, 4], [2, 1, 3, 4], [1, 2, 3, 4]]).T  # cities x draws
     nominal = np.array([1, 2, 3, 4])
     tier = tiers(nominal, np.array(["city"] * 4), drawn, confidence=0.9)
     # City 0 is ahead of city 1 in 3 of 4 draws (< 90 %): same tier; ahead of city 2 in 4 of 4: new tier,
