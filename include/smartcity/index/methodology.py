@@ -34,7 +34,7 @@ METHODOLOGY_VERSIONS: tuple[tuple[str, str | None, str], ...] = (
     ),
     (
         "2",
-        "ecd9d4a1d4f8ee8a0e5f2c1e6ce79b8d0b5cb8f4bdb5ad5a4c1d1a20e6f43a90",
+        "0019a0452b39156412bf88fdc00af209eb06037e784830ee9c57f24d523dd3da",
         "Point in time; ranked / not ranked; cancelled projects at 0 %; investment merged into progress; "
         "weights calibrated on effective weights; Monte Carlo over every choice with Sobol indices; peer "
         "groups first.",
