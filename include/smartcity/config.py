@@ -14,6 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from smartcity.errors import PermanentError
+from smartcity.index.pillars import PILLARS as INDEX_PILLARS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_LANDING = REPO_ROOT / "include" / "sample_landing"
@@ -21,7 +22,6 @@ DEFAULT_WAREHOUSE = REPO_ROOT / "data" / "warehouse.duckdb"
 DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 EXPECTATIONS_DIR = REPO_ROOT / "expectations"
 
-INDEX_PILLARS = ("progress", "schedule", "investment", "plan_quality", "reporting", "coverage")
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _WHOLE_NUMBER = re.compile(r"^(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+|[0-9]{1,3}(?:_[0-9]{3})+)$")
 

@@ -1,4 +1,4 @@
-"""The contract's vocabulary, in one place: columns, codes, their order and their names (contract sections 2-4).
+"""The contract's vocabulary in one place: columns, codes, their order and their names (contract, 2-4).
 
 Everything else takes these from here or is checked against them by tests/unit/test_contract.py: the readers
 and the value parsers (normalize.py), the registry's parser, the Great Expectations suites' value sets and
@@ -50,7 +50,7 @@ OBSTACLES: Mapping[str, tuple[str, str]] = {
 }
 OBSTACLE_CODES = tuple(OBSTACLES)
 
-# The 7 smart-city dimensions, in the contract's order, with English and Thai names (dbt seeds/dimensions.csv).
+# The 7 smart-city dimensions in the contract's order, English and Thai names (dbt seeds/dimensions.csv).
 DIMENSIONS: Mapping[str, tuple[str, str]] = {
     "ENV": ("Smart Environment", "สิ่งแวดล้อมอัจฉริยะ"),
     "ENE": ("Smart Energy", "พลังงานอัจฉริยะ"),

@@ -27,6 +27,7 @@ from smartcity.ingestion.pull import pull_month, pull_transaction, record_not_ta
 from smartcity.ingestion.registry import load_registry
 from smartcity.ingestion.sources import open_landing
 from smartcity.planning import RunPlan, month_of, plan_run
+from smartcity.publication.index_history import discard_versions, record_new_versions
 from smartcity.publication.publish import PublishError, PublishStorageError, publish
 from smartcity.readers import ReadLimits
 from smartcity.run_lock import step_lock
@@ -257,7 +258,15 @@ def run_audit_marts(settings: Settings, plan: RunPlan, record: StepRecord) -> No
 def run_publish(settings: Settings, plan: RunPlan, record: StepRecord) -> str:
     """Swap a snapshot of the build database in as the warehouse (and its Parquet copy); record the months."""
     failpoint("publish.start")
-    path = publish(settings, plan.run_id, plan.month_dates, month_of(plan.report_month))
+    # The index's history gets this publication's versions only as part of it (index_history.py).
+    with connect(settings.pipeline_db) as con:
+        record_new_versions(con, plan.run_id, datetime.now(UTC))
+    try:
+        path = publish(settings, plan.run_id, plan.month_dates, month_of(plan.report_month))
+    except PublishError:
+        with connect(settings.pipeline_db) as con:
+            discard_versions(con, plan.run_id)
+        raise
     failpoint("publish.before_record")
     now = datetime.now(UTC)
     with connect(settings.pipeline_db) as con:

@@ -72,8 +72,8 @@ NEW_MONTHS = ["2024-03", "2024-04"]
 PUBLISHED_SCHEMAS = ("marts", "dq", "history", "bi", "meta")
 # The only published columns allowed to differ between a rerun and a clean run: which run wrote a row, and
 # when. dbt snapshots' dbt_scd_id is a hash of the key and dbt_updated_at, a timestamp; whether a version is
-# current (dbt_valid_to is null) is still compared.
-RUN_ID_COLUMNS = {"run_id"}
+# current (dbt_valid_to is null) is still compared. history.city_index_history names the publishing run.
+RUN_ID_COLUMNS = {"run_id", "published_run_id"}
 TIMESTAMP_COLUMNS = {
     "started_at",
     "finished_at",

@@ -47,6 +47,11 @@ TABLES = [
     "marts.obstacle_ranking_monthly",
     "marts.city_index_monthly",
     "marts.index_sensitivity",
+    "marts.index_pillar_correlations",
+    "marts.index_weight_audit",
+    "marts.index_uncertainty",
+    "marts.city_index_changes",
+    "marts.index_dimension_leaders",
     "dq.city_quality_monthly",
 ]
 

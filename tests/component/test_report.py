@@ -30,7 +30,8 @@ create table meta.publication as select 'run-7' as run_id,
     timestamptz '2024-04-20 06:00:00+07' as published_at, date '2024-03-01' as report_month,
     ['2024-03'] as months_processed;
 create table marts.dim_cities as from (values
-    ('AAA', 'เมืองเอ', 'City A'), ('BBB', 'เมืองบี', 'City B'), ('EVL', 'เมืองอี', '<b>Evil</b> & Co')
+    ('AAA', 'เมืองเอ', 'City A'), ('BBB', 'เมืองบี', 'City B'), ('EVL', 'เมืองอี', '<b>Evil</b> & Co'),
+    ('CCC', 'เมืองซี', 'City C')
 ) t(city_code, name_th, name_en);
 create table marts.program_summary_monthly as from (values
     (date '2024-02-01', 3, 10, 1, 10.0, 20.0, 40.0, 50.0, 3000000.00::money_thb, 600000.00::money_thb),
@@ -42,13 +43,25 @@ create table marts.city_progress_monthly as from (values
     ('EVL', date '2024-03-01', 3, 10.0, 20.0), ('AAA', date '2024-02-01', 1, 30.0, 60.0)
 ) t(city_code, month, rank_progress, progress_pct, progress_vs_plan_pct);
 create table marts.city_index_monthly as from (values
-    ('BBB', date '2024-03-01', 'province', 20.0, 40.0, 10.0, 70.0, 100.0, 50.0, 41.0, 2, 1, 1, 2, 3, []),
-    ('AAA', date '2024-03-01', 'city', 40.0, 80.0, 30.0, 60.0, 100.0, 70.0, 55.0, 1, 1, 1, 1, 2, []),
-    ('EVL', date '2024-03-01', 'city', 10.0, 20.0, 5.0, 50.0, 50.0, 30.0, 22.0, 3, 2, 2, 3, 3,
-        ['plan_quality']),
-    ('AAA', date '2024-02-01', 'city', 30.0, 60.0, 20.0, 60.0, 100.0, 70.0, 50.0, 1, 1, 1, 1, 1, [])
-) t(city_code, month, peer_group, progress, schedule, investment, plan_quality, reporting, coverage,
-    index_score, rank, rank_peer_group, rank_p05, rank_median, rank_p95, imputed_pillars);
+    ('BBB', date '2024-03-01', 'province', 20.0, 40.0, 70.0, 100.0, 50.0, 41.0, true, null, 1, 1, 1, 1.0, 1,
+        2, 1, 3, 0, []),
+    ('AAA', date '2024-03-01', 'city', 40.0, 80.0, 60.0, 100.0, 70.0, 55.0, true, null, 1, 1, 2, 0.85, 1,
+        1, 1, 2, 0, []),
+    ('EVL', date '2024-03-01', 'city', 10.0, 20.0, 50.0, 50.0, 30.0, 22.0, true, null, 2, 1, 2, 0.15, 1,
+        3, 2, 3, 1, ['plan_quality']),
+    ('CCC', date '2024-03-01', 'city', 0.0, 0.0, 65.0, 100.0, 0.0, 31.05, false, 'no_active_budget', null,
+        null, null, null, null, null, null, null, 0, []),
+    ('AAA', date '2024-02-01', 'city', 30.0, 60.0, 60.0, 100.0, 70.0, 50.0, true, null, 1, 1, 1, 1.0, 1,
+        1, 1, 1, 0, [])
+) t(city_code, month, peer_group, progress, schedule, plan_quality, reporting, coverage, index_score, ranked,
+    not_ranked_reason, rank_peer_group, rank_peer_group_p05, rank_peer_group_p95, prob_first_in_peer_group,
+    tier, rank, rank_p05, rank_p95, months_since_report, imputed_pillars);
+create table marts.index_dimension_leaders as from (values
+    ('MOB', date '2024-03-01', 'AAA', 'city', 'Smart Mobility', 'การเดินทางและขนส่งอัจฉริยะ', 61.5, 1),
+    ('ENV', date '2024-03-01', 'BBB', 'province', 'Smart Environment', 'สิ่งแวดล้อมอัจฉริยะ', 35.0, 1),
+    ('ENV', date '2024-03-01', 'EVL', 'city', 'Smart Environment', 'สิ่งแวดล้อมอัจฉริยะ', 12.0, 2)
+) t(dimension_code, month, city_code, peer_group, dimension_name_en, dimension_name_th, progress,
+    rank_in_dimension);
 create table marts.dim_dimensions as from (values
     ('ENV', 'Smart Environment', 'สิ่งแวดล้อมอัจฉริยะ', 1), ('MOB', 'Smart Mobility', 'การเดินทางและขนส่งอัจฉริยะ', 3)
 ) t(dimension_code, name_en, name_th, sort_order);
@@ -123,10 +136,19 @@ def test_the_latest_published_month_by_default_with_its_headline(settings):
 
 def test_each_section_is_in_the_order_an_analyst_reads_it(settings):
     data = read_report_data(settings.warehouse)
-    assert [(r["rank"], r["city_code"], r["name_th"]) for r in data.ranking] == [
-        (1, "AAA", "เมืองเอ"),
-        (2, "BBB", "เมืองบี"),
-        (3, "EVL", "เมืองอี"),
+    # The index: peer group by peer group (city-based first), by rank within the group; the cities not
+    # ranked apart, with their reason; each dimension's leader, in the dimensions' order.
+    assert [(r["peer_group"], r["rank_peer_group"], r["city_code"], r["name_th"]) for r in data.ranking] == [
+        ("city", 1, "AAA", "เมืองเอ"),
+        ("city", 2, "EVL", "เมืองอี"),
+        ("province", 1, "BBB", "เมืองบี"),
+    ]
+    assert [(r["city_code"], r["not_ranked_reason"]) for r in data.not_ranked] == [
+        ("CCC", "no_active_budget")
+    ]
+    assert [(r["dimension_code"], r["city_code"]) for r in data.dimension_leaders] == [
+        ("ENV", "BBB"),
+        ("MOB", "AAA"),
     ]
     assert [r["dimension_code"] for r in data.dimensions] == ["MOB", "ENV"]  # biggest investment first
     assert [r["obstacle_code"] for r in data.obstacles] == ["BUDGET", "POLICY"]
@@ -173,9 +195,16 @@ def test_the_report_is_one_self_contained_bilingual_file(settings):
     assert "การเดินทางและขนส่งอัจฉริยะ" in html and "ข้อจำกัดด้านงบประมาณ" in html
     # Registry text is escaped, never markup.
     assert "<b>Evil</b>" not in html and "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in html
-    # EVL's plan quality was imputed: starred in the ranking table.
+    # EVL's plan quality was imputed: starred in the ranking table, where its score, band within the group,
+    # chance of leading and overall rank (band) stand in that order.
     evil = html[html.index("&lt;b&gt;Evil", html.index('id="table-ranking"')) :]
-    assert re.search(r">22\.00<.*?>50\.0\*<", evil, flags=re.S)
+    assert re.search(r">22\.00<.*?>1–2<.*?>15 %<.*?>3 \(2–3\)<.*?>50\.0\*<", evil, flags=re.S)
+    # Peer groups first: one table per group, in the order of the official index.
+    assert html.index('id="table-ranking-city"') < html.index('id="table-ranking-province"')
+    not_ranked = html[html.index('id="table-not-ranked"') :]
+    assert "City C" in not_ranked and "no active budget" in not_ranked
+    leaders = html[html.index('id="table-dimension-leaders"') :]
+    assert leaders.index("Smart Environment") < leaders.index("City B") < leaders.index("Smart Mobility")
 
 
 def test_the_page_embeds_a_subset_of_its_thai_font(settings):

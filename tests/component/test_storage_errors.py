@@ -202,7 +202,10 @@ def leftovers(folder: Path) -> list[str]:
 def test_a_full_disk_at_publication_fails_with_what_to_do_and_keeps_the_previous_warehouse(lab, tmp_path):
     """Through `smartcity run` (the Airflow DAG): the warehouse's disk is full, its state is on another."""
     disk = tmp_path / "disk"
-    with tmpfs(disk, 12 * MIB):
+    # Room for two warehouses (the previous one and the next, before the swap) and their Parquet copies once
+    # the filler is gone: 16 MiB since the index's audit, uncertainty and history tables (each DuckDB table
+    # takes at least one 256 KiB block).
+    with tmpfs(disk, 16 * MIB):
         install(lab.saved, disk, state_elsewhere=tmp_path / "state")
         settings = settings_at(lab, disk)
         previous = settings.warehouse.read_bytes()

@@ -71,7 +71,9 @@ def test_the_row_suite_gives_the_contracts_reasons_in_the_contracts_order():
     sets = {
         e["kwargs"]["column"]: set(e["kwargs"]["value_set"])
         for e in suite["expectations"]
-        if "value_set" in e["kwargs"] and e["kwargs"]["value_set"] != [True] and e["kwargs"]["value_set"] != [False]
+        if "value_set" in e["kwargs"]
+        and e["kwargs"]["value_set"] != [True]
+        and e["kwargs"]["value_set"] != [False]
     }
     assert sets == {"status": set(contract.STATUS_CODES)}
 

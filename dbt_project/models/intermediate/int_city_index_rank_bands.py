@@ -1,15 +1,17 @@
-"""Rank bands of the index from a seeded Monte Carlo over the weights (OECD/JRC handbook, step 7).
+"""Rank bands of the index from the seeded Monte Carlo over every modelling choice (OECD/JRC handbook,
+step 7): for each month and ranked city, the 5th, 50th and 95th percentile of its overall and peer-group
+ranks over the draws, as drawn (never widened), the probability of being first in its peer group, and its
+tier. The computation is in smartcity.index.uncertainty (unit-tested); this model only feeds it.
 
-For each month, 1,000 weight vectors are drawn from a Dirichlet distribution centred on the configured
-weights; each city's rank under every draw gives its median rank and its 5th-95th percentile band.
-The computation is in smartcity.index.uncertainty (unit-tested); this model only feeds it.
 Incremental like the state models: a run recomputes only the months from var('rebuild_from') on (each
 month's bands depend on that month's pillars alone); a full refresh recomputes every month.
 """
 
+import numpy as np
 import pandas as pd
 
-from smartcity.index.uncertainty import PILLARS, normalised, rank_bands, weight_draws
+from smartcity.index.uncertainty import MonthModel, rank_bands
+from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix
 
 
 def model(dbt, session):
@@ -17,33 +19,55 @@ def model(dbt, session):
         materialized="incremental",
         incremental_strategy="delete+insert",
         unique_key=["city_code", "month"],
+        on_schema_change="fail",
     )
-    configured = dbt.ref("index_weights").df()
-    weights = normalised(dict(zip(configured["pillar"], configured["weight"], strict=True)))
-    draws = weight_draws(
-        weights,
-        draws=int(dbt.config.get("index_mc_draws")),
-        concentration=float(dbt.config.get("index_mc_concentration")),
-        seed=int(dbt.config.get("index_mc_seed")),
-    )
-    pillars = dbt.ref("int_city_index_pillars").df()
+    # dbt passes a Python model only the settings it reads with dbt.config.get("<literal name>").
+    settings = {
+        "index_mc_draws": dbt.config.get("index_mc_draws"),
+        "index_mc_seed": dbt.config.get("index_mc_seed"),
+        "index_mc_weight_coverage": dbt.config.get("index_mc_weight_coverage"),
+        "index_mc_weight_min_spread": dbt.config.get("index_mc_weight_min_spread"),
+    }
+    weights, design = design_from_config(dbt.ref("index_weights").df(), settings)
+    confidence = float(dbt.config.get("index_tier_confidence"))
+    # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
+    pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        pillars = pillars[pillars["month"] >= pd.Timestamp(dbt.config.get("rebuild_from"))]
+        since = pd.Timestamp(dbt.config.get("rebuild_from")).date().isoformat()
+        pillars = pillars.filter(f"month >= date '{since}'")
+    pillars = pillars.df()
     frames = []
     for month, group in pillars.groupby("month", sort=True):
         group = group.sort_values("city_code", kind="stable")
-        nominal, p05, p50, p95 = rank_bands(group[list(PILLARS)].to_numpy(dtype=float), weights, draws)
+        month_model = MonthModel(measured_matrix(group), group["peer_group"].to_numpy())
+        bands = rank_bands(month_model, weights, design, confidence)
         frames.append(
             pd.DataFrame(
                 {
                     "city_code": group["city_code"].to_numpy(),
                     "month": month,
-                    "monte_carlo_nominal_rank": nominal,
-                    "rank_p05": p05,
-                    "rank_median": p50,
-                    "rank_p95": p95,
+                    "monte_carlo_nominal_rank": bands.nominal_rank,
+                    "monte_carlo_nominal_rank_peer_group": bands.nominal_rank_peer_group,
+                    "rank_p05": bands.rank_p05,
+                    "rank_median": bands.rank_median,
+                    "rank_p95": bands.rank_p95,
+                    "rank_peer_group_p05": bands.rank_peer_group_p05,
+                    "rank_peer_group_median": bands.rank_peer_group_median,
+                    "rank_peer_group_p95": bands.rank_peer_group_p95,
+                    "prob_first_in_peer_group": bands.prob_first_in_peer_group,
+                    "tier": bands.tier,
                 }
             )
         )
-    columns = ["city_code", "month", "monte_carlo_nominal_rank", "rank_p05", "rank_median", "rank_p95"]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+    columns = {
+        "city_code": "object",
+        "month": "datetime64[us]",
+        **{name: "int64" for name in ("monte_carlo_nominal_rank", "monte_carlo_nominal_rank_peer_group")},
+        **{f"rank_{kind}": "int64" for kind in ("p05", "median", "p95")},
+        **{f"rank_peer_group_{kind}": "int64" for kind in ("p05", "median", "p95")},
+        "prob_first_in_peer_group": "float64",
+        "tier": "int64",
+    }
+    if not frames:
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
+    return pd.concat(frames, ignore_index=True).astype({"tier": np.int64})

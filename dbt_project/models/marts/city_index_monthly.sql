@@ -1,29 +1,50 @@
 -- The Thailand Smart City Competitiveness Index, by certified city and month (docs/index-methodology.md).
--- index_score is the weighted arithmetic mean of the six pillars (weights in marts.index_weights);
--- rank is overall, rank_peer_group within the city- or province-based ranking; the rank band comes from
--- the Monte Carlo over the weights. index_score_smoothed weighs the last three months 3:2:1 (as IMD
--- smooths years), over the months available.
+-- index_score is the weighted arithmetic mean of the pillars (weights in marts.index_weights). The headline
+-- ranking is within the peer group (city-based or province-based, as the official index publishes it);
+-- rank is overall. Only ranked cities get ranks; a city is not ranked when it has no active budget, has
+-- never reported, or has been silent for var('index_unranked_after_silent_months') months. Bands, the
+-- probability of leading the peer group and tiers come from the Monte Carlo over every modelling choice,
+-- as computed (never widened). index_score_smoothed weighs the last three months 3:2:1 (as IMD smooths years).
 {%- set weights = index_weights() %}
+{%- set weighted = [] %}
+{%- for pillar, weight in weights.items() if weight > 0 %}{% do weighted.append((pillar, weight)) %}{% endfor %}
 
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['city_code', 'month'],
+    on_schema_change='fail',
+) }}
+
+-- Incremental: the months from var('rebuild_from') on, with the two before them for the smoothing.
 with pillars as (
     select * from {{ ref('int_city_index_pillars') }}
+    {% if is_incremental() %}
+        where month >= cast('{{ var("rebuild_from") }}' as date) - interval 2 month
+    {% endif %}
 ),
 
 bands as (
     select * from {{ ref('int_city_index_rank_bands') }}
 ),
 
+-- A score needs every weighted pillar: measured, or imputed for a ranked city.
 scored as (
     select
         *,
-        {%- for pillar, weight in weights.items() %}
-            {{ weight }} * {{ pillar }}{% if not loop.last %} +{% endif %}
-        {%- endfor %} as index_score,
-        exp(
-            {%- for pillar, weight in weights.items() if weight > 0 %}
+        case when {% for pillar, _ in weighted %}{{ pillar }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+            then
+            {%- for pillar, weight in weighted %}
+                {{ weight }} * {{ pillar }}{% if not loop.last %} +{% endif %}
+            {%- endfor %}
+        end as index_score,
+        case when {% for pillar, _ in weighted %}{{ pillar }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+            then exp(
+            {%- for pillar, weight in weighted %}
                 {{ weight }} * ln(greatest({{ pillar }}, 1)){% if not loop.last %} +{% endif %}
             {%- endfor %}
-        ) as index_score_geometric
+            )
+        end as index_score_geometric
     from pillars
 ),
 
@@ -46,8 +67,13 @@ smoothed as (
 ranked as (
     select
         *,
-        rank() over (partition by month order by round(index_score, 9) desc) as overall_rank,
-        rank() over (partition by month, peer_group order by round(index_score, 9) desc) as peer_rank
+        case
+            when ranked then rank() over (partition by month, ranked order by round(index_score, 9) desc)
+        end as overall_rank,
+        case
+            when ranked
+                then rank() over (partition by month, ranked, peer_group order by round(index_score, 9) desc)
+        end as peer_rank
     from smoothed
 ),
 
@@ -56,25 +82,37 @@ final as (
         cast(ranked.city_code as varchar) as city_code,
         cast(ranked.month as date) as month,
         cast(ranked.peer_group as varchar) as peer_group,
-        cast(ranked.progress as double) as progress,
-        cast(ranked.schedule as double) as schedule,
-        cast(ranked.investment as double) as investment,
-        cast(ranked.plan_quality as double) as plan_quality,
-        cast(ranked.reporting as double) as reporting,
-        cast(ranked.coverage as double) as coverage,
+        {%- for pillar in index_pillars() %}
+        cast(ranked.{{ pillar }} as double) as {{ pillar }},
+        {%- endfor %}
         cast(ranked.index_score as double) as index_score,
-        cast(ranked.overall_rank as integer) as rank,
+        cast(ranked.ranked as boolean) as ranked,
+        cast(ranked.not_ranked_reason as varchar) as not_ranked_reason,
         cast(ranked.peer_rank as integer) as rank_peer_group,
-        -- The band always contains the nominal rank: where the draws' 5th-95th percentile range misses it
-        -- (rare, at ties), it is widened to include it.
-        cast(least(bands.rank_p05, ranked.overall_rank) as integer) as rank_p05,
+        cast(bands.rank_peer_group_p05 as integer) as rank_peer_group_p05,
+        cast(bands.rank_peer_group_median as integer) as rank_peer_group_median,
+        cast(bands.rank_peer_group_p95 as integer) as rank_peer_group_p95,
+        cast(bands.prob_first_in_peer_group as double) as prob_first_in_peer_group,
+        cast(bands.tier as integer) as tier,
+        cast(ranked.overall_rank as integer) as rank,
+        cast(bands.rank_p05 as integer) as rank_p05,
         cast(bands.rank_median as integer) as rank_median,
-        cast(greatest(bands.rank_p95, ranked.overall_rank) as integer) as rank_p95,
+        cast(bands.rank_p95 as integer) as rank_p95,
+        cast(ranked.months_since_report as integer) as months_since_report,
+        cast(ranked.last_report_month as date) as last_report_month,
+        cast(ranked.disbursement as double) as disbursement,
         cast(ranked.index_score_geometric as double) as index_score_geometric,
         cast(ranked.index_score_smoothed as double) as index_score_smoothed,
-        cast(ranked.imputed_pillars as varchar []) as imputed_pillars
+        cast(ranked.imputed_pillars as varchar []) as imputed_pillars,
+        cast(ranked.latest_assessed_on as date) as plan_assessed_on,
+        cast(bands.monte_carlo_nominal_rank as integer) as monte_carlo_nominal_rank,
+        cast(bands.monte_carlo_nominal_rank_peer_group as integer) as monte_carlo_nominal_rank_peer_group,
+        cast('{{ var("index_methodology_version") }}' as varchar) as methodology_version
     from ranked
-    inner join bands on ranked.city_code = bands.city_code and ranked.month = bands.month
+    left join bands on ranked.city_code = bands.city_code and ranked.month = bands.month
+    {% if is_incremental() %}
+        where ranked.month >= cast('{{ var("rebuild_from") }}' as date)
+    {% endif %}
 )
 
 select * from final

@@ -1,14 +1,17 @@
 """Sensitivity of the index ranking to each pillar's weight: how far ranks move when one weight moves.
 
 For each month and pillar, the weight is moved down and up by a fixed step (then all weights are
-renormalised) and the ranks are compared with the published ones. The computation is in
+renormalised) and the overall ranks of the ranked cities are compared with the published ones (one weight
+at a time, beside the Monte Carlo over every choice in marts.index_uncertainty). The computation is in
 smartcity.index.uncertainty; this model only feeds it. Incremental like the rank bands: a run recomputes
 the months from var('rebuild_from') on.
 """
 
 import pandas as pd
 
-from smartcity.index.uncertainty import PILLARS, normalised, sensitivity
+from smartcity.index.pillars import PILLARS
+from smartcity.index.uncertainty import sensitivity
+from smartcity.index.uncertainty_inputs import weights_from
 
 
 def model(dbt, session):
@@ -18,12 +21,14 @@ def model(dbt, session):
         unique_key=["month", "pillar", "weight_change"],
         on_schema_change="fail",
     )
-    configured = dbt.ref("index_weights").df()
-    weights = normalised(dict(zip(configured["pillar"], configured["weight"], strict=True)))
+    weights = weights_from(dbt.ref("index_weights").df())
     step = float(dbt.config.get("index_sensitivity_step"))
-    pillars = dbt.ref("int_city_index_pillars").df()
+    # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
+    pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        pillars = pillars[pillars["month"] >= pd.Timestamp(dbt.config.get("rebuild_from"))]
+        since = pd.Timestamp(dbt.config.get("rebuild_from")).date().isoformat()
+        pillars = pillars.filter(f"month >= date '{since}'")
+    pillars = pillars.df()
     rows = []
     for month, group in pillars.groupby("month", sort=True):
         group = group.sort_values("city_code", kind="stable")

@@ -2,9 +2,10 @@
 
 It reads the *published* warehouse read-only, as any BI tool does, and writes
 `<state>/reports/monthly/<YYYY-MM>/report.html`: headline figures, the programme's progress against plan over
-time, the city ranking of the Competitiveness Index with each city's rank band, investment by smart-city
-dimension, the obstacles ranking and the data quality of every city (on time, late or no report; quarantined
-rows by reason; files not taken). Every heading and label is in Thai and English.
+time, the Competitiveness Index ranking within each peer group (city-based and province-based, as the official
+index publishes it) with each city's rank band, tier and chance of leading, the cities not ranked and why,
+the leaders per smart-city dimension, investment by smart-city dimension, the obstacles ranking and the
+reporting quality of every city. Every heading and label is in Thai and English.
 
 The file needs nothing else to be read offline: the charts are inline SVG drawn by matplotlib (text as paths),
 and the page embeds the Thai font it uses (Sarabun, OFL, subset to the page's characters; see fonts.py), so
@@ -29,6 +30,7 @@ import duckdb
 
 from smartcity.config import Settings
 from smartcity.errors import PipelineError
+from smartcity.index.pillars import PILLARS as INDEX_PILLARS
 from smartcity.normalize import THAI_MONTH_ABBREVIATIONS, THAI_MONTH_NAMES
 from smartcity.reporting.fonts import chart_font, embedded_font_css
 
@@ -44,6 +46,22 @@ MONTHS_EN = "January February March April May June July August September October
 MONTHS_TH = THAI_MONTH_NAMES
 MONTHS_TH_SHORT = THAI_MONTH_ABBREVIATIONS
 PEER_GROUPS = {"city": ("เมือง", "city-based"), "province": ("จังหวัด", "province-based")}
+# The index's pillars (smartcity.index.pillars.PILLARS), labelled for the ranking table.
+INDEX_PILLAR_LABELS = {
+    "progress": ("ความคืบหน้า", "Progress"),
+    "schedule": ("ตามกำหนด", "Schedule"),
+    "plan_quality": ("คุณภาพแผน", "Plan quality"),
+    "reporting": ("การรายงาน", "Reporting"),
+    "coverage": ("ความครอบคลุม", "Coverage"),
+}
+NOT_RANKED_REASONS = {
+    "no_active_budget": (
+        "ไม่มีโครงการที่ดำเนินอยู่ (ยกเลิกทั้งหมดหรือไม่มีงบประมาณ)",
+        "no active budget (every project cancelled, or none)",
+    ),
+    "never_reported": ("ยังไม่เคยส่งรายงานที่ผ่านการตรวจ", "never reported an accepted row"),
+    "silent": ("ไม่ส่งรายงานติดต่อกันตั้งแต่ 3 เดือนขึ้นไป", "no accepted report for 3 months or more"),
+}
 
 # Colours: progress (teal), plan (grey), spend (dark teal), problems (orange/red).
 ACTUAL = "#1f6f8b"
@@ -71,13 +89,15 @@ class ReportData:
     publication: dict[str, Any]
     summary: list[dict[str, Any]]  # program_summary_monthly, every month up to `month`
     headline: dict[str, Any]
-    ranking: list[dict[str, Any]]  # city_index_monthly of `month`, with names, by rank
+    ranking: list[dict[str, Any]]  # ranked cities of city_index_monthly, by peer group and rank within it
     dimensions: list[dict[str, Any]]
     obstacles: list[dict[str, Any]]
     quality: list[dict[str, Any]]  # dq.city_quality_monthly of `month`, with names and reasons
     top_progress: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)  # dq.missing_submissions of `month`
     rejected_files: list[dict[str, Any]] = field(default_factory=list)  # files of `month` not taken
+    not_ranked: list[dict[str, Any]] = field(default_factory=list)  # cities of the month not ranked, and why
+    dimension_leaders: list[dict[str, Any]] = field(default_factory=list)  # the leader of each dimension
 
 
 def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[dict[str, Any]]:
@@ -110,16 +130,7 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
         summary = _rows(
             con, "select * from marts.program_summary_monthly where month <= ? order by month", [month]
         )
-        ranking = _rows(
-            con,
-            """
-            select i.*, coalesce(c.name_en, i.city_code) as name_en,
-                coalesce(c.name_th, i.city_code) as name_th
-            from marts.city_index_monthly i left join marts.dim_cities c using (city_code)
-            where i.month = ? order by i.rank, i.city_code
-            """,
-            [month],
-        )
+        ranking, not_ranked, dimension_leaders = _index_data(con, month)
         dimensions = _rows(
             con,
             """
@@ -233,7 +244,35 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
         top_progress=top_progress,
         missing=missing,
         rejected_files=rejected_files,
+        not_ranked=not_ranked,
+        dimension_leaders=dimension_leaders,
     )
+
+
+def _index_data(con: duckdb.DuckDBPyConnection, month: date) -> tuple[list, list, list]:
+    """The index's month: the ranked cities (peer group by peer group, by rank within it), the cities not
+    ranked, and each dimension's leader(s)."""
+    cities = _rows(
+        con,
+        """
+        select i.*, coalesce(c.name_en, i.city_code) as name_en, coalesce(c.name_th, i.city_code) as name_th
+        from marts.city_index_monthly i left join marts.dim_cities c using (city_code)
+        where i.month = ? order by i.peer_group, i.rank_peer_group nulls last, i.city_code
+        """,
+        [month],
+    )
+    leaders = _rows(
+        con,
+        """
+        select l.*, coalesce(c.name_en, l.city_code) as name_en, coalesce(c.name_th, l.city_code) as name_th
+        from marts.index_dimension_leaders l
+        left join marts.dim_cities c using (city_code)
+        left join marts.dim_dimensions d using (dimension_code)
+        where l.month = ? and l.rank_in_dimension = 1 order by d.sort_order, l.dimension_code, l.city_code
+        """,
+        [month],
+    )
+    return [c for c in cities if c["ranked"]], [c for c in cities if not c["ranked"]], leaders
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -340,55 +379,54 @@ def progress_chart(data: ReportData):
 
 
 def ranking_chart(data: ReportData):
-    """The index ranking with rank bands: a dot at each city's rank, a bar from rank_p05 to rank_p95."""
-    rows = data.ranking
-    count = len(rows)
-    figure = _figure(10, 1.4 + 0.3 * max(count, 1))
-    ax = figure.subplots()
-    y = list(range(count))
-    for position, row in zip(y, rows, strict=True):
-        color = PROVINCE if row["peer_group"] == "province" else ACTUAL
-        ax.plot(
-            [row["rank_p05"], row["rank_p95"]],
-            [position, position],
-            color=BAND if row["peer_group"] != "province" else "#e8c39e",
-            linewidth=7,
-            solid_capstyle="round",
-            zorder=2,
+    """The index ranking within each peer group: a dot at each city's rank in its group, a bar from its
+    5th to its 95th percentile rank over the Monte Carlo draws, tiers marked by alternating shades."""
+    groups = [(group, [r for r in data.ranking if r["peer_group"] == group]) for group in PEER_GROUPS]
+    groups = [(group, rows) for group, rows in groups if rows] or [("city", [])]
+    heights = [max(len(rows), 1) + 1.2 for _, rows in groups]
+    figure = _figure(10, 1.2 + 0.3 * sum(heights))
+    axes = figure.subplots(len(groups), 1, height_ratios=heights, squeeze=False)[:, 0]
+    for ax, (group, rows) in zip(axes, groups, strict=True):
+        province = group == "province"
+        colour, band = (PROVINCE, "#e8c39e") if province else (ACTUAL, BAND)
+        y = list(range(len(rows)))
+        for position, row in zip(y, rows, strict=True):
+            if row["tier"] % 2 == 0:  # every other tier shaded: within a tier the order is not meaningful
+                ax.axhspan(position - 0.5, position + 0.5, color="#f1f3f5", zorder=0)
+            ax.plot(
+                [row["rank_peer_group_p05"], row["rank_peer_group_p95"]],
+                [position, position],
+                color=band,
+                linewidth=7,
+                solid_capstyle="round",
+                zorder=2,
+            )
+            ax.plot(row["rank_peer_group"], position, "o", color=colour, markersize=7, zorder=3)
+            ax.annotate(
+                f"{row['index_score']:.1f}  (tier {row['tier']})",
+                (row["rank_peer_group_p95"], position),
+                textcoords="offset points",
+                xytext=(9, -3),
+                fontsize=8,
+                color="#44515e",
+            )
+        ax.set_yticks(
+            y, [f"{row['rank_peer_group']:>2}. " + _city_label(row, " · ") for row in rows], fontsize=9
         )
-        ax.plot(row["rank"], position, "o", color=color, markersize=7, zorder=3)
-        ax.annotate(
-            f"{row['index_score']:.1f}",
-            (row["rank_p95"], position),
-            textcoords="offset points",
-            xytext=(9, -3),
-            fontsize=8,
-            color="#44515e",
+        ax.set_ylim(len(rows) - 0.5, -0.7)
+        last = max([row["rank_peer_group_p95"] for row in rows] + [1])
+        ax.set_xlim(0.3, last + 2.8)
+        ax.set_xticks(range(1, last + 1, 1 if last <= 15 else 2))
+        ax.xaxis.set_ticks_position("top")
+        thai, english = PEER_GROUPS[group]
+        ax.set_title(_label(f"{english} ranking", f"อันดับกลุ่ม{thai}"), loc="left", fontsize=10)
+        ax.spines[["right", "bottom"]].set_visible(False)
+        ax.grid(axis="x", color="#e3e7eb", linewidth=0.8)
+        ax.set_axisbelow(True)
+    axes[-1].set_xlabel(
+        _label(
+            "Rank in the peer group (dot) and 5th-95th percentile band over the draws", "อันดับในกลุ่ม และช่วงอันดับ"
         )
-    labels = [f"{row['rank']:>2}. " + _city_label(row, " · ") for row in rows]
-    ax.set_yticks(y, labels, fontsize=9)
-    ax.set_ylim(count - 0.5, -0.7)
-    top_rank = max([row["rank_p95"] for row in rows] + [1])
-    ax.set_xlim(0.3, top_rank + 1.8)
-    ax.set_xticks(range(1, top_rank + 1, 1 if top_rank <= 15 else 2))
-    ax.xaxis.set_ticks_position("top")
-    ax.xaxis.set_label_position("top")
-    ax.set_xlabel(_label("Rank (dot) and 5th-95th percentile band over 1,000 weightings", "อันดับ และช่วงอันดับ"))
-    ax.spines[["right", "bottom"]].set_visible(False)
-    ax.grid(axis="x", color="#e3e7eb", linewidth=0.8)
-    ax.set_axisbelow(True)
-    from matplotlib.lines import Line2D
-
-    ax.legend(
-        handles=[
-            Line2D([], [], marker="o", color=ACTUAL, linestyle="", label=_label("city-based", "เมือง")),
-            Line2D([], [], marker="o", color=PROVINCE, linestyle="", label=_label("province-based", "จังหวัด")),
-            Line2D([], [], color=BAND, linewidth=6, label=_label("rank band (p05-p95)", "ช่วงอันดับ")),
-        ],
-        loc="upper right",  # the best ranks are on the left: the top right corner is empty
-        frameon=True,
-        framealpha=0.9,
-        fontsize=8,
     )
     return figure
 
@@ -514,7 +552,7 @@ def chart_svg(name: str, data: ReportData) -> str:
 
 
 def write_index_ranking_png(warehouse: Path, path: Path, month: date | None = None) -> Path:
-    """The ranking chart (rank and rank band of every city) as a PNG, e.g. for docs/img/index-ranking.png."""
+    """The ranking chart (each peer group's ranks and bands) as a PNG, e.g. for docs/img/index-ranking.png."""
     data = read_report_data(warehouse, month)
 
     def titled(data: ReportData):
@@ -582,6 +620,8 @@ def render_report(data: ReportData) -> str:
         h=data.headline,
         charts=charts,
         peer_groups=PEER_GROUPS,
+        index_pillars=[(pillar, *INDEX_PILLAR_LABELS[pillar]) for pillar in INDEX_PILLARS],
+        not_ranked_reasons=NOT_RANKED_REASONS,
         thai_font_in_charts=thai_font() is not None,
         timing=TIMING,
         generated_at=datetime.now().astimezone(),

@@ -46,12 +46,17 @@ def _storage_fault(settings: Settings, command: str, problems: list[str]) -> Tra
 
 def dbt_vars(settings: Settings, report_month: date, rebuild_from: date | None = None) -> dict:
     """The project variables a run sets: the last month covered, the first month incremental models
-    rebuild and, when configured, the index weights."""
+    rebuild, the index's methodology version and, when configured, the index weights (an override is also
+    the importance the weight audit compares with)."""
+    from smartcity.index.methodology import methodology_version
+
     variables: dict = {"report_month": report_month.isoformat()}
     if rebuild_from is not None:
         variables["rebuild_from"] = rebuild_from.isoformat()
+    variables["index_methodology_version"] = methodology_version(settings.index_weights)
     if settings.index_weights is not None:
         variables["index_weights"] = settings.index_weights
+        variables["index_intended_importance"] = settings.index_weights
     return variables
 
 
