@@ -14,35 +14,19 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from smartcity import contract
+
 BANGKOK = ZoneInfo("Asia/Bangkok")
 MIN_YEAR = 1990
 MAX_YEAR = 2100
 BE_OFFSET = 543
 
-OBSTACLE_CODES = ("BUDGET", "POLICY", "PERSONNEL", "PROCUREMENT", "TECHNICAL", "LEGAL", "OTHER")
-STATUS_CODES = ("not_started", "in_progress", "completed", "suspended", "cancelled")
-SUBMISSION_COLUMNS = (
-    "city_code",
-    "project_code",
-    "report_month",
-    "progress_pct",
-    "spend_to_date_thb",
-    "status",
-    "obstacles",
-    "remarks",
-    "submitted_at",
-)
-THAI_HEADER_ALIASES: Mapping[str, str] = {
-    "รหัสเมือง": "city_code",
-    "รหัสโครงการ": "project_code",
-    "เดือนที่รายงาน": "report_month",
-    "ความก้าวหน้าสะสม": "progress_pct",
-    "เบิกจ่ายสะสม": "spend_to_date_thb",
-    "สถานะ": "status",
-    "ปัญหาอุปสรรค": "obstacles",
-    "หมายเหตุ": "remarks",
-    "วันที่ส่ง": "submitted_at",
-}
+# The contract's vocabulary lives in smartcity.contract; the names below are kept for the modules that read
+# them from here.
+OBSTACLE_CODES = contract.OBSTACLE_CODES
+STATUS_CODES = contract.STATUS_CODES
+SUBMISSION_COLUMNS = contract.SUBMISSION_COLUMNS
+THAI_HEADER_ALIASES: Mapping[str, str] = contract.THAI_HEADER_ALIASES
 
 # Month n is at index n - 1. Official full names and abbreviations, then the colloquial short forms.
 THAI_MONTH_NAMES = (

@@ -125,7 +125,8 @@ def test_the_data_contract_document_names_every_code():
     document = (REPO_ROOT / "docs" / "data-contract.md").read_text(encoding="utf-8")
     for code in (*contract.REASON_CODES, *contract.WARNING_CODES, *contract.REJECTED_FILE_CODES):
         assert f"`{code}`" in document, code
-    reasons = re.findall(r"`([A-Z_]+)`", document[document.index("first reason in this order") :][:600])
+    order = " ".join(document.split())  # the sentence may wrap anywhere
+    reasons = re.findall(r"`([A-Z_]+)`", order[order.index("first reason in this order") :][:600])
     assert tuple(reasons[: len(contract.REASON_CODES)]) == contract.REASON_CODES
 
 
@@ -136,3 +137,12 @@ def test_the_landing_rules_codes_are_the_contracts():
     used = set(re.findall(r'"([A-Z_]{6,})"', rules_source))
     assert used <= set(contract.REJECTED_FILE_CODES)
     assert Path(REPO_ROOT / "include" / "smartcity" / "contract.py").is_file()
+
+
+def test_the_amount_cap_is_the_contracts_in_the_row_suite():
+    caps = [
+        e["kwargs"]["max_value"]
+        for e in _suite("submission_rows")["expectations"]
+        if e["kwargs"].get("column") == "spend_to_date_thb" and "max_value" in e["kwargs"]
+    ]
+    assert caps == [contract.MAX_AMOUNT_THB]

@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from smartcity import contract
 from smartcity.errors import PermanentError
 from smartcity.ingestion.sources import LandingArea
 from smartcity.normalize import ParseError, clean_text, normalize_code, parse_date, parse_decimal, parse_month
@@ -27,20 +28,11 @@ CODE = re.compile(r"^[A-Z0-9_-]{2,40}$")
 PROVINCE = re.compile(r"^TH-\d{2}$")
 # A contact e-mail address, loosely: one @, no spaces, a dot in the domain (the alert only shows it).
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-DIMENSIONS = ("ENV", "ENE", "MOB", "ECO", "LIV", "PEO", "GOV")
-OPERATOR_TYPES = (
-    "local_government",
-    "state_enterprise",
-    "university",
-    "private",
-    "province",
-    "central_government",
-)
-CITY_STATUSES = ("certified", "proposal_passed", "proposal_revise", "proposal_rejected", "lapsed")
+DIMENSIONS = contract.DIMENSION_CODES
+OPERATOR_TYPES = contract.OPERATOR_TYPES
+CITY_STATUSES = contract.CITY_STATUSES
 MAX_LISTED_FAULTS = 25
-# Below 10^15 baht, as for a submission's spend (contract section 2): totals of accepted amounts then never
-# overflow the published DECIMAL(38,2) columns, and a larger figure is a typo.
-MAX_AMOUNT_THB = 10**15
+MAX_AMOUNT_THB = contract.MAX_AMOUNT_THB  # budgets, as a submission's spend
 REQUIRED_COLUMNS = {
     "cities.csv": ("city_code", "province_code", "peer_group", "status", "status_since"),
     "projects.csv": (
