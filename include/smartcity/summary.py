@@ -31,12 +31,13 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
         month_filter = (
             month
             or con.execute(
-                "select strftime(max(month), '%Y-%m') from marts.program_summary_monthly"
+                "select strftime(max(month), '%Y-%m') from marts.program_headline_monthly"
             ).fetchone()[0]
         )
+        # The same headline the monthly report opens with (one model for both).
         program = con.execute(
             "select certified_cities, progress_pct, investment_value_thb, spend_to_date_thb "
-            "from marts.program_summary_monthly where strftime(month, '%Y-%m') = ?",
+            "from marts.program_headline_monthly where strftime(month, '%Y-%m') = ?",
             [month_filter],
         ).fetchone()
         top = con.execute(

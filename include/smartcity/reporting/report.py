@@ -197,41 +197,12 @@ def read_report_data(warehouse: Path, month: date | None = None) -> ReportData:
             "select source_file, reason from dq.rejected_files where received_month = ? order by source_file",
             [month],
         )
-        files_rejected = len(rejected_files)
+        # The headline `smartcity run` prints too: one model for both (marts.program_headline_monthly).
+        (headline,) = _rows(con, "select * from marts.program_headline_monthly where month = ?", [month])
+        headline = {key: _float(v) if isinstance(v, Decimal) else v for key, v in headline.items()}
     finally:
         con.close()
 
-    current, previous = summary[-1], (summary[-2] if len(summary) > 1 else None)
-    received = sum(q["rows_received"] for q in quality)
-    headline = {
-        "certified_cities": current["certified_cities"],
-        "projects": current["projects"],
-        "completed_projects": current["completed_projects"],
-        "completed_projects_pct": _float(current["completed_projects_pct"]),
-        "progress_pct": _float(current["progress_pct"]),
-        "planned_progress_pct": _float(current["planned_progress_pct"]),
-        "progress_vs_plan_pct": _float(current["progress_vs_plan_pct"]),
-        "progress_change_pp": (
-            None
-            if previous is None or previous["progress_pct"] is None or current["progress_pct"] is None
-            else float(current["progress_pct"]) - float(previous["progress_pct"])
-        ),
-        "investment_value_thb": _float(current["investment_value_thb"]),
-        "spend_to_date_thb": _float(current["spend_to_date_thb"]),
-        "spend_pct": (
-            100 * float(current["spend_to_date_thb"]) / float(current["investment_value_thb"])
-            if current["investment_value_thb"]
-            else None
-        ),
-        "rows_received": received,
-        "rows_accepted": sum(q["rows_accepted"] + q["rows_superseded"] for q in quality),
-        "rows_quarantined": sum(q["rows_quarantined"] for q in quality),
-        "files_rejected": int(files_rejected),
-        "cities_late": sum(1 for q in quality if q["is_certified"] and q["reporting_status"] == "late"),
-        "cities_no_report": sum(
-            1 for q in quality if q["is_certified"] and q["reporting_status"] == "no_report"
-        ),
-    }
     return ReportData(
         month=month,
         publication=publication,
