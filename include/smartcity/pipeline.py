@@ -263,7 +263,8 @@ def run_publish(settings: Settings, plan: RunPlan, record: StepRecord) -> str:
         record_new_versions(con, plan.run_id, datetime.now(UTC))
     try:
         path = publish(settings, plan.run_id, plan.month_dates, month_of(plan.report_month))
-    except PublishError:
+    except BaseException:
+        # Refused, failed or interrupted: the history keeps only what was published.
         with connect(settings.pipeline_db) as con:
             discard_versions(con, plan.run_id)
         raise

@@ -11,7 +11,7 @@ import duckdb
 
 from smartcity.config import Settings, load_settings
 from smartcity.normalize import SUBMISSION_COLUMNS
-from smartcity.pipeline import STEPS, RunPlan, plan_run
+from smartcity.pipeline import STEPS, RunPlan, run_plan
 
 CITIES = """\
 city_code,name_th,name_en,province_code,operator_name,operator_type,city_type,peer_group,status,status_since
@@ -89,8 +89,8 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def run_steps(settings: Settings, run_id: str, month: date | None = None) -> RunPlan:
-    """A whole run through the four steps, without Airflow."""
-    plan = plan_run(settings, run_id, requested_month=month)
+    """A whole run through the DAG's steps, the plan first as the DAG makes it, without Airflow."""
+    plan = run_plan(settings, run_id, requested_month=month)
     for step in STEPS:
         step(settings, plan)
     return plan

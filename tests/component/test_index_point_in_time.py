@@ -20,6 +20,7 @@ import pytest
 from smartcity.config import load_settings
 from smartcity.index.methodology import METHODOLOGY_VERSION
 from smartcity.pipeline import RunPlan, plan_run, run_publish, run_pull, run_transform, run_validate
+from smartcity.publication.guard import WarehouseRefused
 from smartcity.publication.publish import PublishError
 from tests.component.landing import HEADER, make_landing, query, run_steps
 
@@ -188,7 +189,7 @@ def runs(tmp_path_factory):
     saved = base / "a" / "saved.duckdb"
     shutil.move(a.warehouse, saved)
     (a.warehouse / "occupied").mkdir(parents=True)
-    with pytest.raises(PublishError):
+    with pytest.raises((PublishError, WarehouseRefused)):  # refused by the guard, or failing later
         run_publish(override, plan)
     outcome["history_after_failure"] = query(a.pipeline_db, HISTORY)
     shutil.rmtree(a.warehouse)

@@ -7,9 +7,9 @@ Incremental like the state models: a run recomputes only the months from var('re
 month's bands depend on that month's pillars alone); a full refresh recomputes every month.
 """
 
-import numpy as np
 import pandas as pd
 
+from smartcity.index.frames import typed_relation
 from smartcity.index.uncertainty import MonthModel, rank_bands
 from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix
 
@@ -59,15 +59,13 @@ def model(dbt, session):
                 }
             )
         )
-    columns = {
-        "city_code": "object",
-        "month": "datetime64[us]",
-        **{name: "int64" for name in ("monte_carlo_nominal_rank", "monte_carlo_nominal_rank_peer_group")},
-        **{f"rank_{kind}": "int64" for kind in ("p05", "median", "p95")},
-        **{f"rank_peer_group_{kind}": "int64" for kind in ("p05", "median", "p95")},
-        "prob_first_in_peer_group": "float64",
-        "tier": "int64",
+    types = {
+        "city_code": "varchar",
+        "month": "date",
+        **{name: "integer" for name in ("monte_carlo_nominal_rank", "monte_carlo_nominal_rank_peer_group")},
+        **{f"rank_{kind}": "integer" for kind in ("p05", "median", "p95")},
+        **{f"rank_peer_group_{kind}": "integer" for kind in ("p05", "median", "p95")},
+        "prob_first_in_peer_group": "double",
+        "tier": "integer",
     }
-    if not frames:
-        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in columns.items()})
-    return pd.concat(frames, ignore_index=True).astype({"tier": np.int64})
+    return typed_relation(session, pd.concat(frames, ignore_index=True) if frames else [], types)

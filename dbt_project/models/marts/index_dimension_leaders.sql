@@ -76,9 +76,9 @@ final as (
         cast(dimensions.name_en as varchar) as dimension_name_en,
         cast(dimensions.name_th as varchar) as dimension_name_th,
         cast(delivered.active_projects as integer) as active_projects,
-        cast(delivered.plan_budget_thb as decimal(18, 2)) as plan_budget_thb,
+        cast(delivered.plan_budget_thb as decimal(38, 2)) as plan_budget_thb,
         cast(delivered.progress as double) as progress,
-        cast(delivered.delivered_thb as decimal(18, 2)) as delivered_thb,
+        cast(delivered.delivered_thb as decimal(38, 2)) as delivered_thb,
         cast(delivered.rank_in_dimension as integer) as rank_in_dimension
     from ranked_in_dimension as delivered
     left join dimensions on delivered.dimension_code = dimensions.dimension_code

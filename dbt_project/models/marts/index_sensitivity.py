@@ -9,6 +9,7 @@ the months from var('rebuild_from') on.
 
 import pandas as pd
 
+from smartcity.index.frames import typed_relation
 from smartcity.index.pillars import PILLARS
 from smartcity.index.uncertainty import sensitivity
 from smartcity.index.uncertainty_inputs import weights_from
@@ -34,13 +35,13 @@ def model(dbt, session):
         group = group.sort_values("city_code", kind="stable")
         for row in sensitivity(group[list(PILLARS)].to_numpy(dtype=float), weights, step):
             rows.append({"month": pd.Timestamp(month).date(), **row})
-    columns = [
-        "month",
-        "pillar",
-        "weight_change",
-        "weight_after",
-        "mean_abs_rank_shift",
-        "max_abs_rank_shift",
-        "cities_moved",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    types = {
+        "month": "date",
+        "pillar": "varchar",
+        "weight_change": "double",
+        "weight_after": "double",
+        "mean_abs_rank_shift": "double",
+        "max_abs_rank_shift": "integer",
+        "cities_moved": "integer",
+    }
+    return typed_relation(session, rows, types)

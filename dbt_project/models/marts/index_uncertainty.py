@@ -8,20 +8,21 @@ Incremental: a run recomputes the months from var('rebuild_from') on.
 
 import pandas as pd
 
+from smartcity.index.frames import typed_relation
 from smartcity.index.uncertainty import MonthModel, sobol_indices
 from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix
 
 COLUMNS = {
-    "month": "datetime64[us]",
-    "source": "object",
-    "sobol_first": "float64",
-    "sobol_first_se": "float64",
-    "sobol_total": "float64",
-    "sobol_total_se": "float64",
-    "sobol_first_overall": "float64",
-    "sobol_total_overall": "float64",
-    "cities": "int64",
-    "evaluations": "int64",
+    "month": "date",
+    "source": "varchar",
+    "sobol_first": "double",
+    "sobol_first_se": "double",
+    "sobol_total": "double",
+    "sobol_total_se": "double",
+    "sobol_first_overall": "double",
+    "sobol_total_overall": "double",
+    "cities": "integer",
+    "evaluations": "integer",
 }
 
 
@@ -71,6 +72,4 @@ def model(dbt, session):
                     "evaluations": used * (2 + len(indices) // 2),
                 }
             )
-    if not rows:
-        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in COLUMNS.items()})
-    return pd.DataFrame(rows, columns=list(COLUMNS)).astype(COLUMNS)
+    return typed_relation(session, rows, COLUMNS)
