@@ -333,10 +333,3 @@ def discard_damaged_gx_files(state_dir: Path) -> list[Path]:
         )
         path.unlink()
     return damaged
-
-
-def processed_months(settings: Settings) -> set:
-    if not settings.pipeline_db.exists():
-        return set()
-    with connect(settings.pipeline_db, read_only=True) as con:
-        return {row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()}

@@ -5,6 +5,9 @@ and its rows built column by column. Anything else (a nested value, a key named 
 syntax error, text that is not valid Unicode) is read element by element by the streaming decoder, which
 stops at the first element over a cap and has the last word on the words of every refusal;
 tests/unit/test_reader_equivalence.py proves both give the same rows.
+
+One module on purpose (about 400 lines): the fast and the streaming decoder must give the same rows and the
+same refusals, and they stay side by side so that a change to one is made, and reviewed, beside the other.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from smartcity.normalize import THAI_MONTH_ABBREVIATIONS
+from smartcity.parsing import THAI_MONTH_ABBREVIATIONS
 from smartcity.reporting.thai_messages import reason_text, warning_text
 from smartcity.validation.preflight import CheckResult, Flagged, Quarantined
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from smartcity.normalize import THAI_MONTH_ABBREVIATIONS, THAI_MONTH_NAMES
+from smartcity.parsing import THAI_MONTH_ABBREVIATIONS, THAI_MONTH_NAMES
 
 MONTHS_EN = "January February March April May June July August September October November December".split()
 # Thai month names come from the one place that parses them.
