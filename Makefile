@@ -84,7 +84,8 @@ browser:
 		echo "==> Installing Chromium and a Thai font (apt-get install -y chromium fonts-thai-tlwg)"; \
 		scripts/apt-install chromium fonts-thai-tlwg; }
 
-# Regenerate the shipped sample landing area (deterministic: the result must equal what git holds).
+# Regenerate the shipped sample landing area with its generator, sample/sample_data/ (deterministic: the result
+# must equal what git holds; tests/unit/test_sample_data.py checks it).
 sample: $(INSTALLED)
 	@$(PY) -m sample_data.generate --out include/sample_landing
 
