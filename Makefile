@@ -33,9 +33,10 @@ run: $(INSTALLED)
 test: lint unit e2e deploy-test superset-test
 
 lint: $(INSTALLED)
-	@echo "==> Lint: ruff (Python), sqlfluff (dbt SQL)"
+	@echo "==> Lint: ruff (Python), mypy (types of include/smartcity), sqlfluff (dbt SQL)"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models snapshots tests/singular --disable-progress-bar
 
 unit: $(INSTALLED)

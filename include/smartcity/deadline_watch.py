@@ -160,7 +160,7 @@ def find_missing(settings: Settings, month: date, now: datetime | None = None) -
         files_checked=len(result.files),
         compared_with=result.history,
         missing=missing,
-        files_refused=[(f.source_file, f.refused) for f in result.refused_files],
+        files_refused=[(f.source_file, f.refused) for f in result.refused_files if f.refused is not None],
     )
     log.info(
         "deadline watch %s: %d of %d certified cities have nothing accepted by %s (%d file(s) checked)",

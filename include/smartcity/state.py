@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -333,3 +334,12 @@ def discard_damaged_gx_files(state_dir: Path) -> list[Path]:
         )
         path.unlink()
     return damaged
+
+
+def one_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that gives exactly one (an aggregate, a one-row table), typed as such: DuckDB's
+    fetchone() may give None, which for these queries means a damaged or incomplete database."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StorageError("a query that gives one row gave none: the database is damaged or incomplete")
+    return row

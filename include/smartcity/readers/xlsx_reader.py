@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import duckdb
 import python_calamine
@@ -208,7 +209,7 @@ def _error_cells(archive: _Archive, data: bytes, position: int) -> dict[int, lis
     return found
 
 
-def _matches(stream: io.BufferedIOBase, pattern: re.Pattern[bytes], carry: int) -> Iterator[bytes]:
+def _matches(stream: IO[bytes], pattern: re.Pattern[bytes], carry: int) -> Iterator[bytes]:
     """Every match of `pattern` (shorter than `carry` bytes) in a stream read in chunks, each once."""
     pending = b""
     while chunk := stream.read(MB):
