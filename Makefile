@@ -33,9 +33,10 @@ run: $(INSTALLED)
 test: lint unit e2e deploy-test superset-test
 
 lint: $(INSTALLED)
-	@echo "==> Lint: ruff (Python), sqlfluff (dbt SQL)"
+	@echo "==> Lint: ruff (Python), mypy (types of include/smartcity), sqlfluff (dbt SQL)"
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy
 	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models snapshots tests/singular --disable-progress-bar
 
 unit: $(INSTALLED)
@@ -84,7 +85,8 @@ browser:
 		echo "==> Installing Chromium and a Thai font (apt-get install -y chromium fonts-thai-tlwg)"; \
 		scripts/apt-install chromium fonts-thai-tlwg; }
 
-# Regenerate the shipped sample landing area (deterministic: the result must equal what git holds).
+# Regenerate the shipped sample landing area with its generator, sample/sample_data/ (deterministic: the result
+# must equal what git holds; tests/unit/test_sample_data.py checks it).
 sample: $(INSTALLED)
 	@$(PY) -m sample_data.generate --out include/sample_landing
 

@@ -4,7 +4,7 @@
 Builds the analysts' monthly HTML report (Thai and English) whenever the monthly pipeline publishes the
 warehouse: it is scheduled on the asset that `smartcity_monthly`'s `publish` task emits, and writes
 `<warehouse>.state/reports/monthly/<YYYY-MM>/report.html` for the latest published month, reading the
-published warehouse read-only like any BI tool. The work lives in `include/smartcity/reporting/report.py`.
+published warehouse read-only like any BI tool. The work lives in `include/smartcity/reporting/`.
 
 For another month: `smartcity report --month YYYY-MM`, or trigger this DAG with the `month` parameter.
 """

@@ -1,7 +1,7 @@
 """The contract's vocabulary in one place: columns, codes, their order and their names (contract, 2-4).
 
 Everything else takes these from here or is checked against them by tests/unit/test_contract.py: the readers
-and the value parsers (normalize.py), the registry's parser, the Great Expectations suites' value sets and
+and the code parsers (normalize.py), the registry's parser, the Great Expectations suites' value sets and
 reason order (expectations/*.json), dbt's accepted_values and seeds (dbt_project/), the Thai wording sent
 back to cities (reporting/thai_messages.py) and the documentation tables (docs/data-contract.md). Adding a
 code is a change here, plus the rule that produces it and its test.

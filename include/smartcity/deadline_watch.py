@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from smartcity.config import Settings
-from smartcity.normalize import BANGKOK
+from smartcity.parsing import BANGKOK, THAI_MONTH_ABBREVIATIONS
 from smartcity.validation.accepted_history import history_dir, open_history
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,7 @@ def find_missing(settings: Settings, month: date, now: datetime | None = None) -
         files_checked=len(result.files),
         compared_with=result.history,
         missing=missing,
-        files_refused=[(f.source_file, f.refused) for f in result.refused_files],
+        files_refused=[(f.source_file, f.refused) for f in result.refused_files if f.refused is not None],
     )
     log.info(
         "deadline watch %s: %d of %d certified cities have nothing accepted by %s (%d file(s) checked)",
@@ -283,7 +283,6 @@ _SITUATION_TH = {
 def watch_alert(watch: dict[str, Any]):
     """The alert for a watch (`WatchResult.as_dict()`): subject, bilingual text, and the list as JSON."""
     from smartcity.alerts import Alert
-    from smartcity.normalize import THAI_MONTH_ABBREVIATIONS
 
     month = date.fromisoformat(watch["month"] + "-01")
     deadline = datetime.fromisoformat(watch["deadline"]).astimezone(BANGKOK)

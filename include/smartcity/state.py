@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -335,8 +336,10 @@ def discard_damaged_gx_files(state_dir: Path) -> list[Path]:
     return damaged
 
 
-def processed_months(settings: Settings) -> set:
-    if not settings.pipeline_db.exists():
-        return set()
-    with connect(settings.pipeline_db, read_only=True) as con:
-        return {row[0] for row in con.execute("select month from pipeline.processed_months").fetchall()}
+def one_row(cursor: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that gives exactly one (an aggregate, a one-row table), typed as such: DuckDB's
+    fetchone() may give None, which for these queries means a damaged or incomplete database."""
+    row = cursor.fetchone()
+    if row is None:
+        raise StorageError("a query that gives one row gave none: the database is damaged or incomplete")
+    return row

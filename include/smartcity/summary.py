@@ -7,6 +7,8 @@ from pathlib import Path
 
 import duckdb
 
+from smartcity.state import one_row
+
 
 @dataclass(frozen=True)
 class Headline:
@@ -30,16 +32,18 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
     try:
         month_filter = (
             month
-            or con.execute(
-                "select strftime(max(month), '%Y-%m') from marts.program_headline_monthly"
-            ).fetchone()[0]
+            or one_row(
+                con.execute("select strftime(max(month), '%Y-%m') from marts.program_headline_monthly")
+            )[0]
         )
         # The same headline the monthly report opens with (one model for both).
-        program = con.execute(
-            "select certified_cities, progress_pct, investment_value_thb, spend_to_date_thb "
-            "from marts.program_headline_monthly where strftime(month, '%Y-%m') = ?",
-            [month_filter],
-        ).fetchone()
+        program = one_row(
+            con.execute(
+                "select certified_cities, progress_pct, investment_value_thb, spend_to_date_thb "
+                "from marts.program_headline_monthly where strftime(month, '%Y-%m') = ?",
+                [month_filter],
+            )
+        )
         top = con.execute(
             """
             select c.rank_progress, c.city_code, coalesce(r.name_en, c.city_code), c.progress_pct
@@ -56,24 +60,28 @@ def read_headline(warehouse: Path, month: str | None = None, months: list[str] |
             "where strftime(month, '%Y-%m') = ? order by rank, obstacle_code limit 3",
             [month_filter],
         ).fetchall()
-        not_taken = con.execute("select count(*) from dq.rejected_files where file_id is null").fetchone()[0]
+        not_taken = one_row(con.execute("select count(*) from dq.rejected_files where file_id is null"))[0]
         if months:
             # What this publication added: files received since the last one (a month validated again for
             # a late file is not counted again), as publication recorded it.
-            accepted, quarantined, rejected = con.execute(
-                "select coalesce(rows_accepted, 0), coalesce(rows_quarantined, 0), "
-                "coalesce(files_rejected, 0) from meta.publication"
-            ).fetchone()
+            accepted, quarantined, rejected = one_row(
+                con.execute(
+                    "select coalesce(rows_accepted, 0), coalesce(rows_quarantined, 0), "
+                    "coalesce(files_rejected, 0) from meta.publication"
+                )
+            )
         else:
-            accepted, quarantined = con.execute(
-                """
-                select coalesce(sum(evaluated_rows - failed_rows), 0), coalesce(sum(failed_rows), 0)
-                from dq.validation_runs where suite = 'submission_rows'
-                """
-            ).fetchone()
-            rejected = con.execute(
-                "select count(*) from dq.rejected_files where file_id is not null"
-            ).fetchone()[0]
+            accepted, quarantined = one_row(
+                con.execute(
+                    """
+                    select coalesce(sum(evaluated_rows - failed_rows), 0), coalesce(sum(failed_rows), 0)
+                    from dq.validation_runs where suite = 'submission_rows'
+                    """
+                )
+            )
+            rejected = one_row(
+                con.execute("select count(*) from dq.rejected_files where file_id is not null")
+            )[0]
     finally:
         con.close()
     return Headline(

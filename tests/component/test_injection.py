@@ -195,7 +195,7 @@ def test_neutralised_text_never_starts_a_formula(value):
 
 def test_the_rejection_reports_are_the_only_spreadsheets_the_pipeline_writes():
     """Any new CSV or XLSX writer must neutralise formulas as the rejection reports do; this names them all.
-    (include/sample_data writes the sample landing area, an input made by our own generator.)"""
+    (sample/sample_data writes the sample landing area, an input made by our own generator.)"""
     writers = re.compile(r"\.to_csv\(|\.to_excel\(|csv\.writer\(|csv\.DictWriter\(|Workbook\(|xlsxwriter")
     found = sorted(
         str(path.relative_to(REPO_ROOT))

@@ -10,15 +10,11 @@ from datetime import date
 import duckdb
 import pytest
 
-from smartcity.reporting import report
-from smartcity.reporting.report import (
-    CHARTS,
-    ReportError,
-    build_report,
-    read_report_data,
-    render_report,
-    write_index_ranking_png,
-)
+from smartcity.reporting import charts
+from smartcity.reporting.charts import CHARTS, write_index_ranking_png
+from smartcity.reporting.page import render_report
+from smartcity.reporting.report import build_report
+from smartcity.reporting.report_data import ReportError, read_report_data
 from tests.component.landing import settings_for
 
 FEBRUARY, MARCH = date(2024, 2, 1), date(2024, 3, 1)
@@ -250,9 +246,9 @@ def test_late_no_report_and_the_reasons_are_shown_per_city_and_values_escaped(se
 
 
 def test_without_a_thai_font_the_charts_keep_english_labels_and_the_page_keeps_thai(settings, monkeypatch):
-    monkeypatch.setattr(report, "thai_font", lambda: None)
+    monkeypatch.setattr(charts, "thai_font", lambda: None)
     data = read_report_data(settings.warehouse)
-    assert report._label("Planned", "ตามแผน") == "Planned"
+    assert charts._label("Planned", "ตามแผน") == "Planned"
     html = render_report(data)
     assert "ป้ายกำกับในแผนภูมิเป็นภาษาอังกฤษ" in html  # says where the Thai names are
     assert "ตามแผน" in html  # in the HTML captions and tables
@@ -265,7 +261,7 @@ def test_the_ranking_chart_is_saved_as_png(settings, tmp_path):
 
 def test_charts_are_the_same_for_the_same_data(settings):
     data = read_report_data(settings.warehouse)
-    assert report.chart_svg("ranking", data) == report.chart_svg("ranking", data)
+    assert charts.chart_svg("ranking", data) == charts.chart_svg("ranking", data)
 
 
 def test_the_cities_with_nothing_accepted_by_the_deadline_are_listed(settings):

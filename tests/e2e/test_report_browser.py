@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from smartcity.reporting.report import CHARTS, build_report
+from smartcity.reporting.charts import CHARTS
+from smartcity.reporting.report import build_report
 
 pytestmark = pytest.mark.e2e
 

@@ -29,7 +29,8 @@ from typing import Any
 import openpyxl
 
 from smartcity.config import DEFAULT_MAX_FILE_MB, DEFAULT_MAX_ROWS_PER_FILE, Settings
-from smartcity.normalize import WHITESPACE, ZERO_WIDTH, canonical_header, clean_text
+from smartcity.normalize import canonical_header
+from smartcity.parsing import WHITESPACE, ZERO_WIDTH, clean_text
 
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_UNDECODABLE_SHARE = 0.05  # of the non-ASCII characters of a cp874 file; a real TIS-620 file has none

@@ -25,7 +25,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smartcity.normalize import SUBMISSION_COLUMNS, clean_text
+from smartcity.normalize import SUBMISSION_COLUMNS
+from smartcity.parsing import clean_text
 from smartcity.readers import MB, RawTable, ReadLimits, UnreadableFile, read_table
 
 HEADER = ",".join(SUBMISSION_COLUMNS) + "\n"

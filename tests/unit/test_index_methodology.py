@@ -21,7 +21,7 @@ from smartcity.index.methodology import (
     methodology_version,
 )
 from smartcity.index.pillars import DEFAULT_WEIGHTS, INTENDED_IMPORTANCE, PILLARS
-from smartcity.reporting.report import INDEX_PILLAR_LABELS
+from smartcity.reporting.labels import INDEX_PILLAR_LABELS
 
 REPO = Path(__file__).resolve().parents[2]
 DBT_VARS = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))["vars"]

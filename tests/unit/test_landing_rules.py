@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smartcity.ingestion.sources import rules
-from smartcity.normalize import parse_month
+from smartcity.parsing import parse_month
 
 
 @pytest.mark.parametrize(

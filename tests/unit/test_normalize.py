@@ -10,25 +10,29 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from smartcity import normalize
 from smartcity.normalize import (
     OBSTACLE_CODES,
     STATUS_CODES,
     SUBMISSION_COLUMNS,
     THAI_HEADER_ALIASES,
+    canonical_header,
+    normalize_code,
+    parse_obstacles,
+    parse_status,
+)
+from smartcity.parsing import (
     THAI_MONTH_ABBREVIATIONS,
     THAI_MONTH_NAMES,
+    WHITESPACE,
     ParseError,
-    canonical_header,
     clean_text,
-    normalize_code,
+    dates,
+    numeric,
     parse_date,
     parse_decimal,
     parse_money,
     parse_month,
-    parse_obstacles,
     parse_percent,
-    parse_status,
     parse_timestamp,
     thai_to_ascii_digits,
 )
@@ -558,31 +562,31 @@ def _outcome(parse, value):
 
 @given(NEAR_CANONICAL_TIMESTAMPS)
 def test_the_timestamp_fast_path_gives_what_the_general_parser_gives(text: str) -> None:
-    assert _outcome(parse_timestamp, text) == _outcome(normalize._timestamp_general, text)
+    assert _outcome(parse_timestamp, text) == _outcome(dates._timestamp_general, text)
 
 
 @given(NEAR_CANONICAL_NUMBERS)
 def test_the_percent_fast_path_gives_what_the_general_parser_gives(text: str) -> None:
-    assert _outcome(parse_percent, text) == _outcome(normalize._percent_general, text)
+    assert _outcome(parse_percent, text) == _outcome(numeric._percent_general, text)
 
 
 @given(NEAR_CANONICAL_NUMBERS)
 def test_the_money_fast_path_gives_what_the_general_parser_gives(text: str) -> None:
-    assert _outcome(parse_money, text) == _outcome(normalize._money_general, text)
+    assert _outcome(parse_money, text) == _outcome(numeric._money_general, text)
 
 
 def test_the_fast_paths_are_taken_for_canonical_spellings() -> None:
     """Guards the speed: the benchmark's rows are canonical and must not fall to the general parsers."""
-    assert normalize._canonical_timestamp("2024-04-05T10:00:00+07:00") is not None
-    assert normalize._CANONICAL_AMOUNT.fullmatch("1234567.89")
-    assert normalize._CANONICAL_PERCENT.fullmatch("45.25")
+    assert dates._canonical_timestamp("2024-04-05T10:00:00+07:00") is not None
+    assert numeric._CANONICAL_AMOUNT.fullmatch("1234567.89")
+    assert numeric._CANONICAL_PERCENT.fullmatch("45.25")
 
 
 def test_the_whitespace_stripped_is_every_character_python_calls_whitespace() -> None:
     import sys
 
     every = "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
-    assert normalize.WHITESPACE == every
+    assert WHITESPACE == every
 
 
 def test_cleaning_a_long_run_of_inner_spaces_takes_linear_time() -> None:

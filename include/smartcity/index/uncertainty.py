@@ -21,6 +21,9 @@ drawn.
 Pure functions of a month's pillar matrix (cities x pillars, 0-100, NaN where not measured), the cities'
 peer groups and the configured weights: no I/O, no global state, one seeded generator. Cities must be given
 in a fixed order (the caller sorts them by code), so the input order never changes a result.
+
+One module on purpose (over 400 lines): its sections (ranks, the design, the model, bands and Sobol indices,
+tiers, sensitivity) are the steps of one computation, read in order against the handbook's step 7.
 """
 
 from __future__ import annotations

@@ -19,7 +19,8 @@ import pandas as pd
 from smartcity import contract
 from smartcity.errors import PermanentError
 from smartcity.ingestion.sources import LandingArea
-from smartcity.normalize import ParseError, clean_text, normalize_code, parse_date, parse_decimal, parse_month
+from smartcity.normalize import normalize_code
+from smartcity.parsing import ParseError, clean_text, parse_date, parse_decimal, parse_month
 from smartcity.readers import UnreadableFile, read_registry_csv
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from smartcity.config import ConfigError, Settings
-from smartcity.state import connect
+from smartcity.state import connect, one_row
 
 
 class WarehouseRefused(ConfigError):
@@ -46,10 +46,12 @@ def published_runs(warehouse: Path) -> list[str] | None:
     except duckdb.Error:
         return None
     try:
-        log_table = con.execute(
-            "select count(*) from duckdb_tables() "
-            "where schema_name = 'meta' and table_name = 'publication_log'"
-        ).fetchone()[0]
+        log_table = one_row(
+            con.execute(
+                "select count(*) from duckdb_tables() "
+                "where schema_name = 'meta' and table_name = 'publication_log'"
+            )
+        )[0]
         if not log_table:
             return None
         return [row[0] for row in con.execute("select run_id from meta.publication_log").fetchall()]

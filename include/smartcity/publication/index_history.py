@@ -19,6 +19,8 @@ from datetime import datetime
 
 import duckdb
 
+from smartcity.state import one_row
+
 log = logging.getLogger(__name__)
 
 TABLE = "history.city_index_history"
@@ -73,9 +75,9 @@ def record_new_versions(con: duckdb.DuckDBPyConnection, run_id: str, published_a
         "delete from history.city_index_history "
         "where published_run_id not in (select run_id from pipeline.publications)"
     )
-    before = con.execute("select count(*) from history.city_index_history").fetchone()[0]
+    before = one_row(con.execute("select count(*) from history.city_index_history"))[0]
     con.execute(_RECORD_NEW_VERSIONS, {"run_id": run_id, "published_at": published_at})
-    added = con.execute("select count(*) from history.city_index_history").fetchone()[0] - before
+    added = one_row(con.execute("select count(*) from history.city_index_history"))[0] - before
     con.commit()
     log.info("index history: %d new city-month version(s) recorded for run %s", added, run_id)
     return added

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from smartcity.normalize import clean_text
+from smartcity.parsing import clean_text
 from smartcity.readers.limits import (
     EXPORT_CSV,
     MAX_CELL_CHARS,

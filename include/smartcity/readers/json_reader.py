@@ -5,6 +5,9 @@ and its rows built column by column. Anything else (a nested value, a key named 
 syntax error, text that is not valid Unicode) is read element by element by the streaming decoder, which
 stops at the first element over a cap and has the last word on the words of every refusal;
 tests/unit/test_reader_equivalence.py proves both give the same rows.
+
+One module on purpose (about 400 lines): the fast and the streaming decoder must give the same rows and the
+same refusals, and they stay side by side so that a change to one is made, and reviewed, beside the other.
 """
 
 from __future__ import annotations
@@ -187,9 +190,12 @@ def _read_flat(text: str, limits: ReadLimits) -> tuple[_Rows, list[str]] | None:
             if of_key[key]:
                 taken.setdefault(of_key[key], position)
         cells = list(zip(*(elements[index].values() for index in members), strict=True)) or [()] * len(keys)
-        columns = {name: _texts(cells[position]) for name, position in taken.items()}
-        if any(column is None for column in columns.values()):
-            return None  # a nested value
+        columns: dict[str, list[str | None]] = {}
+        for name, position in taken.items():
+            texts = _texts(cells[position])
+            if texts is None:
+                return None  # a nested value
+            columns[name] = texts
         if max((max(map(len, filter(None, column)), default=0) for column in columns.values()), default=0) > (
             MAX_CELL_CHARS
         ):
@@ -269,7 +275,7 @@ def _record(record: Any, where: Callable[[], str]) -> str:
 def _json_elements(text: str) -> Iterator[tuple[int, Any]]:
     """The elements of the top-level array one at a time (index from 1), so that reading stops at a cap
     without the whole array ever being built."""
-    position = _JSON_SPACE.match(text).end()
+    position = _after_space(text, 0)
     if not text.startswith("[", position):
         kind = "object" if text.startswith("{", position) else None
         if kind is None:  # a scalar is short to decode, and decoding it tells whether it is JSON at all
@@ -278,7 +284,7 @@ def _json_elements(text: str) -> Iterator[tuple[int, Any]]:
             f"the top level of the file is a JSON {kind}, not an array of row objects; "
             "send the rows as [{...}, {...}]"
         )
-    position = _JSON_SPACE.match(text, position + 1).end()
+    position = _after_space(text, position + 1)
     index = 0
     while not (index == 0 and text.startswith("]", position)):  # [] is an empty array
         index += 1
@@ -291,15 +297,21 @@ def _json_elements(text: str) -> Iterator[tuple[int, Any]]:
                 "the one meant and send the file again"
             ) from None
         yield index, element
-        position = _JSON_SPACE.match(text, position).end()
+        position = _after_space(text, position)
         if text.startswith("]", position):
             break
         if not text.startswith(",", position):
             raise _not_json(json.JSONDecodeError("Expecting ',' delimiter", text, position))
-        position = _JSON_SPACE.match(text, position + 1).end()
-    end = _JSON_SPACE.match(text, position + 1).end()
+        position = _after_space(text, position + 1)
+    end = _after_space(text, position + 1)
     if end != len(text):
         raise _not_json(json.JSONDecodeError("Extra data", text, end))
+
+
+def _after_space(text: str, position: int) -> int:
+    """The position of the first token at or after `position`: past the blanks the json module skips."""
+    blanks = _JSON_SPACE.match(text, position)  # matches everywhere, if only the empty string
+    return blanks.end() if blanks else position
 
 
 def _json_decode(text: str, position: int) -> tuple[Any, int]:

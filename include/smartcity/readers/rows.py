@@ -13,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from smartcity.normalize import WHITESPACE, ZERO_WIDTH, canonical_header, clean_text
+from smartcity.normalize import canonical_header
+from smartcity.parsing import WHITESPACE, ZERO_WIDTH, clean_text
 from smartcity.readers.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,

@@ -10,6 +10,9 @@ Each cell becomes the text a person sees in Excel (numbers with 15 significant d
 CSV cell. A cell showing an error (#DIV/0!, #N/A) keeps that text: calamine gives such cells empty, so they
 are taken from the sheet's XML. The sheet read is the one whose header row is the contract's (contract
 section 2).
+
+One module on purpose (over 400 lines): the archive checks exist only for the sheet reader that follows them
+(calamine is handed nothing they have not counted), so the two halves are read and changed together.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import IO
 
 import duckdb
 import python_calamine
@@ -205,7 +209,7 @@ def _error_cells(archive: _Archive, data: bytes, position: int) -> dict[int, lis
     return found
 
 
-def _matches(stream: io.BufferedIOBase, pattern: re.Pattern[bytes], carry: int) -> Iterator[bytes]:
+def _matches(stream: IO[bytes], pattern: re.Pattern[bytes], carry: int) -> Iterator[bytes]:
     """Every match of `pattern` (shorter than `carry` bytes) in a stream read in chunks, each once."""
     pending = b""
     while chunk := stream.read(MB):

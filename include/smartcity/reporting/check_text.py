@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from smartcity.normalize import THAI_MONTH_ABBREVIATIONS
+from smartcity.parsing import THAI_MONTH_ABBREVIATIONS
 from smartcity.reporting.thai_messages import reason_text, warning_text
 from smartcity.validation.preflight import CheckResult, Flagged, Quarantined
 
@@ -94,8 +94,8 @@ def render(result: CheckResult) -> str:
     for item in result.quarantined:
         by_file_rows.setdefault(item.source_file, []).append(item)
     by_file_warnings: dict[str | None, list[Flagged]] = {}
-    for item in result.warnings:
-        by_file_warnings.setdefault(item.source_file, []).append(item)
+    for warning in result.warnings:
+        by_file_warnings.setdefault(warning.source_file, []).append(warning)
     for checked in result.files:
         lines.append("")
         lines.append(f"ไฟล์ / File: {shown(checked.source_file)} ({checked.rows:,} แถว / rows)")
@@ -107,14 +107,14 @@ def render(result: CheckResult) -> str:
             lines.append("  ! ไม่มีแถวข้อมูลในไฟล์ / The file holds no data row: nothing would be reported")
         for item in by_file_rows.get(checked.source_file, []):
             lines += _quarantined_lines(item)
-        for item in by_file_warnings.get(checked.source_file, []):
-            lines += _warning_lines(item)
+        for warning in by_file_warnings.get(checked.source_file, []):
+            lines += _warning_lines(warning)
     silent = by_file_warnings.get(None, [])
     if silent:
         lines.append("")
         lines.append("โครงการที่ยังไม่มีรายงาน / Projects without an accepted report:")
-        for item in silent:
-            lines += _warning_lines(item)
+        for warning in silent:
+            lines += _warning_lines(warning)
     lines.append("")
     if result.quarantined:
         counts = Counter(item.reason_code for item in result.quarantined)

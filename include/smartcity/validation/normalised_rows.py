@@ -15,16 +15,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from smartcity.normalize import (
-    ParseError,
-    clean_text,
-    normalize_code,
-    parse_money,
-    parse_month,
-    parse_obstacles,
-    parse_percent,
-    parse_timestamp,
-)
+from smartcity.normalize import normalize_code, parse_obstacles
+from smartcity.parsing import ParseError, clean_text, parse_money, parse_month, parse_percent, parse_timestamp
 
 # A submitted_at later than the file's arrival by more than this cannot be true: the row is quarantined as
 # OUT_OF_RANGE, so a typo (2099, or 2067 for 2024) can never outrank the real corrections that follow it.

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from smartcity.normalize import BE_OFFSET
+from smartcity.parsing import BE_OFFSET
 
 # The earliest month a folder may name (contract section 2): the programme began in 2021, and anything before
 # 2000 is a typo, never a month of submissions.
