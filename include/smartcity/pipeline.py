@@ -212,7 +212,7 @@ def earliest_month_changed(settings: Settings, plan: RunPlan) -> date | None:
 @_step("transform")
 def run_transform(settings: Settings, plan: RunPlan, record: StepRecord) -> None:
     """dbt build (every model, snapshot and dbt test), incremental from the first month the run changes."""
-    from smartcity.transformation.dbt import dbt_build, dbt_docs
+    from smartcity.transformation.dbt import dbt_build, dbt_docs, parse_project
 
     if not plan.months and not plan.rebuild:
         # Only publishing again (a damaged warehouse, a new list of files not taken): the marts in the build
@@ -220,10 +220,15 @@ def run_transform(settings: Settings, plan: RunPlan, record: StepRecord) -> None
         record.skip("nothing new to build: the marts of the build database are published as they are")
         return
     rebuild_from = earliest_month_changed(settings, plan)
+    manifest = parse_project(settings)  # once: the build and the documentation share it
     nodes = dbt_build(
-        settings, month_of(plan.report_month), rebuild_from=rebuild_from, full_refresh=plan.rebuild
+        settings,
+        month_of(plan.report_month),
+        rebuild_from=rebuild_from,
+        full_refresh=plan.rebuild,
+        manifest=manifest,
     )
-    docs = dbt_docs(settings, month_of(plan.report_month))
+    docs = dbt_docs(settings, manifest)
     record.counts = {
         "nodes": nodes,
         "rebuilt_from": f"{rebuild_from:%Y-%m}" if rebuild_from and not plan.rebuild else "all months",

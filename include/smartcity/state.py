@@ -48,6 +48,13 @@ create table if not exists pipeline.publication_attempts (
     attempted_at timestamptz not null
 );
 
+-- The parameters of the dbt build under way (one row, written just before it): the models read them from
+-- here rather than from --vars, so dbt's partial parsing stays on from one run to the next.
+create table if not exists pipeline.run_parameters (
+    report_month date not null,
+    rebuild_from date not null
+);
+
 -- A month is processed once a run that covered it has published the warehouse.
 create table if not exists pipeline.processed_months (
     month date primary key,

@@ -7,6 +7,10 @@ January and February as built. A second warehouse processes the three months in 
 
 from __future__ import annotations
 
+import json
+from datetime import date
+
+import duckdb
 import pytest
 
 from smartcity.config import load_settings
@@ -122,3 +126,16 @@ def test_the_incremental_run_really_was_incremental(builds):
     log = (settings.state_dir / "dbt_logs" / "dbt.log").read_text(encoding="utf-8", errors="replace")
     assert "int_projects_state_as_of_month" in log
     assert "--full-refresh" not in log.split("Running with dbt")[-1]
+
+
+def test_a_new_month_does_not_make_dbt_parse_the_project_again(builds):
+    """The months reach the models through pipeline.run_parameters, not --vars: the last run's parse was
+    partial and read no file again (a month passed as a variable makes dbt parse every file each run)."""
+    settings = builds[3]
+    perf = json.loads((settings.state_dir / "dbt_target" / "perf_info.json").read_text(encoding="utf-8"))
+    assert perf["is_partial_parse_enabled"] and perf["path_count"] > 100
+    assert perf["parsed_path_count"] == 0
+    with duckdb.connect(str(settings.pipeline_db), read_only=True) as con:
+        assert con.execute("select * from pipeline.run_parameters").fetchall() == [
+            (date(2024, 3, 1), date(2024, 3, 1))
+        ]

@@ -5,7 +5,7 @@
 -- A cancelled project stays in its plan at 0 % done, so cancelling never raises a pillar. A ranked city whose
 -- schedule or plan quality cannot be measured takes its peer group's median (flagged); a city that is not
 -- ranked is never imputed.
--- Incremental: a run rebuilds the months from var('rebuild_from') on (each month reads its own month, the two
+-- Incremental: a run rebuilds the months from rebuild_from() on (each month reads its own month, the two
 -- before it for the reporting window, and the reports up to it).
 {{ config(
     materialized='incremental',
@@ -17,21 +17,21 @@
 with certified_window as (
     select * from {{ ref('int_cities_certified_monthly') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date) - interval 2 month
+        where month >= {{ rebuild_from() }} - interval 2 month
     {% endif %}
 ),
 
 certified as (
     select * from certified_window
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date)
+        where month >= {{ rebuild_from() }}
     {% endif %}
 ),
 
 project_months as (
     select * from {{ ref('int_projects_monthly') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date)
+        where month >= {{ rebuild_from() }}
     {% endif %}
 ),
 

@@ -3,7 +3,7 @@ step 7): for each month and ranked city, the 5th, 50th and 95th percentile of it
 ranks over the draws, as drawn (never widened), the probability of being first in its peer group, and its
 tier. The computation is in smartcity.index.uncertainty (unit-tested); this model only feeds it.
 
-Incremental like the state models: a run recomputes only the months from var('rebuild_from') on (each
+Incremental like the state models: a run recomputes only the months from the run's rebuild_from on (each
 month's bands depend on that month's pillars alone); a full refresh recomputes every month.
 """
 
@@ -33,7 +33,7 @@ def model(dbt, session):
     # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
     pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        since = pd.Timestamp(dbt.config.get("rebuild_from")).date().isoformat()
+        (since,) = session.execute("select rebuild_from from pipeline.run_parameters").fetchone()
         pillars = pillars.filter(f"month >= date '{since}'")
     pillars = pillars.df()
     frames = []

@@ -14,7 +14,7 @@ with projects as (
 months as (
     select * from {{ ref('int_months') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date)
+        where month >= {{ rebuild_from() }}
     {% endif %}
 ),
 

@@ -1,6 +1,6 @@
 -- The state of every project as of every month: its current row with the latest report_month <= month,
 -- carried forward; a project never reported is at 0 %, 0 baht, not_started.
--- Incremental: a run rebuilds only the months from var('rebuild_from') on (the earliest month its new rows
+-- Incremental: a run rebuilds only the months from rebuild_from() on (the earliest month its new rows
 -- can change, late rows included); the pipeline asks for a full refresh when the registry or models change.
 {{ config(
     materialized='incremental',
@@ -15,7 +15,7 @@ with projects as (
 months as (
     select * from {{ ref('int_months') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date)
+        where month >= {{ rebuild_from() }}
     {% endif %}
 ),
 

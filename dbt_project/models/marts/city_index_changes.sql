@@ -1,7 +1,7 @@
 -- What moved each city's index score (OECD/JRC handbook step 8, back to the data): for each city, month and
 -- pillar, the pillar's contribution to the score (weight x pillar; the contributions sum to index_score)
 -- and its change from the month before (NULL when the city had no score in the month before).
--- Incremental: the months from var('rebuild_from') on, each compared with the month before it.
+-- Incremental: the months from rebuild_from() on, each compared with the month before it.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -13,7 +13,7 @@
 with scores as (
     select * from {{ ref('city_index_monthly') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date) - interval 1 month
+        where month >= {{ rebuild_from() }} - interval 1 month
     {% endif %}
 ),
 
@@ -55,7 +55,7 @@ final as (
         cast(change_from_previous_month as double) as change_from_previous_month
     from changes
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date)
+        where month >= {{ rebuild_from() }}
     {% endif %}
 )
 

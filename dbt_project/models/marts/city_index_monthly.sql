@@ -16,11 +16,11 @@
     on_schema_change='fail',
 ) }}
 
--- Incremental: the months from var('rebuild_from') on, with the two before them for the smoothing.
+-- Incremental: the months from rebuild_from() on, with the two before them for the smoothing.
 with pillars as (
     select * from {{ ref('int_city_index_pillars') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date) - interval 2 month
+        where month >= {{ rebuild_from() }} - interval 2 month
     {% endif %}
 ),
 
@@ -111,7 +111,7 @@ final as (
     from ranked
     left join bands on ranked.city_code = bands.city_code and ranked.month = bands.month
     {% if is_incremental() %}
-        where ranked.month >= cast('{{ var("rebuild_from") }}' as date)
+        where ranked.month >= {{ rebuild_from() }}
     {% endif %}
 )
 

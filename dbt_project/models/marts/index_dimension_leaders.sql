@@ -4,7 +4,7 @@
 -- delivered (budget-weighted progress of the dimension's projects, cancelled ones at 0 %, as in the index's
 -- progress pillar), equal progress going to the larger value delivered (baht). The leader of a dimension is
 -- rank_in_dimension = 1 (ties share it).
--- Incremental: the months from var('rebuild_from') on.
+-- Incremental: the months from rebuild_from() on.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -15,7 +15,7 @@
 with project_months as (
     select * from {{ ref('int_projects_monthly') }}
     {% if is_incremental() %}
-        where month >= cast('{{ var("rebuild_from") }}' as date)
+        where month >= {{ rebuild_from() }}
     {% endif %}
 ),
 

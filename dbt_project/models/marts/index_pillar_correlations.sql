@@ -1,7 +1,7 @@
 -- Step 4 of the OECD/JRC handbook, done every month: the correlation of every pair of pillars over the
 -- month's ranked cities, Pearson and Spearman (Pearson of average ranks), with the monitored disbursement
 -- rate beside them (merged into progress in methodology version 2; kept here so the decision is re-audited).
--- Incremental: a run recomputes the months from var('rebuild_from') on.
+-- Incremental: a run recomputes the months from rebuild_from() on.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -15,7 +15,7 @@ with pillars as (
     where
         ranked
         {% if is_incremental() %}
-            and month >= cast('{{ var("rebuild_from") }}' as date)
+            and month >= {{ rebuild_from() }}
         {% endif %}
 ),
 

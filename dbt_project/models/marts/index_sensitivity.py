@@ -4,7 +4,7 @@ For each month and pillar, the weight is moved down and up by a fixed step (then
 renormalised) and the overall ranks of the ranked cities are compared with the published ones (one weight
 at a time, beside the Monte Carlo over every choice in marts.index_uncertainty). The computation is in
 smartcity.index.uncertainty; this model only feeds it. Incremental like the rank bands: a run recomputes
-the months from var('rebuild_from') on.
+the months from the run's rebuild_from on.
 """
 
 import pandas as pd
@@ -27,7 +27,7 @@ def model(dbt, session):
     # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
     pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        since = pd.Timestamp(dbt.config.get("rebuild_from")).date().isoformat()
+        (since,) = session.execute("select rebuild_from from pipeline.run_parameters").fetchone()
         pillars = pillars.filter(f"month >= date '{since}'")
     pillars = pillars.df()
     rows = []

@@ -3,7 +3,7 @@ step 7): the share of the variance of the cities' ranks that each modelling choi
 (first order) and with its interactions (total), with their Monte Carlo standard errors. Same draws as the
 rank bands (int_city_index_rank_bands), same seed; the computation is in smartcity.index.uncertainty.
 
-Incremental: a run recomputes the months from var('rebuild_from') on.
+Incremental: a run recomputes the months from the run's rebuild_from on.
 """
 
 import pandas as pd
@@ -45,7 +45,7 @@ def model(dbt, session):
     # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
     pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        since = pd.Timestamp(dbt.config.get("rebuild_from")).date().isoformat()
+        (since,) = session.execute("select rebuild_from from pipeline.run_parameters").fetchone()
         pillars = pillars.filter(f"month >= date '{since}'")
     pillars = pillars.df()
     rows = []

@@ -2,7 +2,7 @@
 -- weight, the importance the pillar is meant to have, and its effective weight, the share of the variance of
 -- the index score it explains: the correlation ratio of Paruolo, Saisana and Saltelli (2013), estimated by a
 -- linear fit (the squared Pearson correlation of pillar and score over the month's ranked cities),
--- normalised over the weighted pillars. Incremental: the months from var('rebuild_from') on.
+-- normalised over the weighted pillars. Incremental: the months from rebuild_from() on.
 {{ config(
     materialized='incremental',
     incremental_strategy='delete+insert',
@@ -15,7 +15,7 @@ with scores as (
     where
         ranked
         {% if is_incremental() %}
-            and month >= cast('{{ var("rebuild_from") }}' as date)
+            and month >= {{ rebuild_from() }}
         {% endif %}
 ),
 

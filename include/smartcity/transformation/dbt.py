@@ -13,10 +13,15 @@ import os
 import shutil
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from smartcity.config import DBT_PROJECT_DIR, Settings
 from smartcity.errors import PermanentError, StorageError, storage_advice
 from smartcity.failpoints import armed, failpoint
+from smartcity.state import connect
+
+if TYPE_CHECKING:
+    from dbt.contracts.graph.manifest import Manifest
 
 log = logging.getLogger(__name__)
 
@@ -44,30 +49,37 @@ def _storage_fault(settings: Settings, command: str, problems: list[str]) -> Tra
     return None
 
 
-def dbt_vars(settings: Settings, report_month: date, rebuild_from: date | None = None) -> dict:
-    """The project variables a run sets: the last month covered, the first month incremental models
-    rebuild, the index's methodology version and, when configured, the index weights (an override is also
-    the importance the weight audit compares with)."""
+def dbt_vars(settings: Settings) -> dict:
+    """The project variables a run sets: the index's methodology version and, when configured, the index
+    weights (an override is also the importance the weight audit compares with). They change only with the
+    settings, so dbt's partial parsing holds from one run to the next; the months are run parameters."""
     from smartcity.index.methodology import methodology_version
 
-    variables: dict = {"report_month": report_month.isoformat()}
-    if rebuild_from is not None:
-        variables["rebuild_from"] = rebuild_from.isoformat()
-    variables["index_methodology_version"] = methodology_version(settings.index_weights)
+    variables: dict = {"index_methodology_version": methodology_version(settings.index_weights)}
     if settings.index_weights is not None:
         variables["index_weights"] = settings.index_weights
         variables["index_intended_importance"] = settings.index_weights
     return variables
 
 
-def _invoke(
-    settings: Settings, command: list[str], report_month: date, rebuild_from: date | None = None
-) -> list:
-    from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
+# The full rebuild's first month: before any month a landing area can hold.
+EVERY_MONTH = date(1900, 1, 1)
 
+
+def write_run_parameters(settings: Settings, report_month: date, rebuild_from: date | None) -> None:
+    """What this build covers, for the models to read (macros/report_month.sql): the last month, and the first
+    month incremental models rebuild."""
+    with connect(settings.pipeline_db) as con:
+        con.execute("delete from pipeline.run_parameters")
+        con.execute(
+            "insert into pipeline.run_parameters values (?, ?)", [report_month, rebuild_from or EVERY_MONTH]
+        )
+
+
+def _arguments(settings: Settings, command: list[str]) -> list[str]:
     os.environ["SMARTCITY_PIPELINE_DB"] = str(settings.pipeline_db)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
-    args = [
+    return [
         *command,
         "--project-dir",
         str(DBT_PROJECT_DIR),
@@ -78,12 +90,32 @@ def _invoke(
         "--log-path",
         str(settings.state_dir / "dbt_logs"),
         "--vars",
-        json.dumps(dbt_vars(settings, report_month, rebuild_from)),
+        json.dumps(dbt_vars(settings)),
     ]
+
+
+def parse_project(settings: Settings) -> Manifest:
+    """Parse the project once for a run (partial parsing: only what changed since the last run's parse); the
+    build and the documentation then share this manifest."""
+    from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
+
+    result = dbtRunner().invoke(_arguments(settings, ["parse"]))
+    if not result.success or result.result is None:
+        problem = result.exception or "see the dbt logs in the state folder"
+        raise _storage_fault(settings, "parse", [str(problem)]) or TransformError(
+            f"dbt parse could not read the project: {problem}"
+        )
+    return result.result
+
+
+def _invoke(settings: Settings, command: list[str], manifest: Manifest | None = None) -> list:
+    from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
+
+    args = _arguments(settings, command)
     log.info("dbt %s", " ".join(args))
     # The testing hook that kills a build half-way (failpoints.py); no callback at all otherwise.
     callbacks = [_model_built_failpoint] if armed("transform.") else []
-    result = dbtRunner(callbacks=callbacks).invoke(args)
+    result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
     if result.exception is not None:
         fault = _storage_fault(settings, command[0], [str(result.exception)])
         raise fault or TransformError(
@@ -113,19 +145,24 @@ def _model_built_failpoint(event) -> None:
 
 
 def dbt_build(
-    settings: Settings, report_month: date, rebuild_from: date | None = None, full_refresh: bool = False
+    settings: Settings,
+    report_month: date,
+    rebuild_from: date | None = None,
+    full_refresh: bool = False,
+    manifest: Manifest | None = None,
 ) -> int:
     """Build everything; incremental models rebuild from `rebuild_from` on, or fully with `full_refresh`."""
     command = ["build", "--full-refresh"] if full_refresh or rebuild_from is None else ["build"]
-    nodes = _invoke(settings, command, report_month, rebuild_from)
+    write_run_parameters(settings, report_month, None if len(command) == 2 else rebuild_from)
+    nodes = _invoke(settings, command, manifest)
     scope = "full rebuild" if len(command) == 2 else f"incremental from {rebuild_from:%Y-%m}"
     log.info("dbt build passed (%s): %d nodes", scope, len(nodes))
     return len(nodes)
 
 
-def dbt_docs(settings: Settings, report_month: date) -> Path:
+def dbt_docs(settings: Settings, manifest: Manifest | None = None) -> Path:
     """Generate the dbt documentation site as one static HTML file in the reports folder."""
-    _invoke(settings, ["docs", "generate", "--static"], report_month)
+    _invoke(settings, ["docs", "generate", "--static"], manifest)
     target = settings.reports_dir / DOCS_FOLDER
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(settings.state_dir / "dbt_target" / "static_index.html", target / "index.html")
