@@ -6,8 +6,6 @@ rank bands (int_city_index_rank_bands), same seed; the computation is in smartci
 Incremental: a run recomputes the months from the run's rebuild_from on.
 """
 
-import pandas as pd
-
 from smartcity.index.frames import typed_relation
 from smartcity.index.uncertainty import MonthModel, sobol_indices
 from smartcity.index.uncertainty_inputs import design_from_config, measured_matrix
