@@ -11,7 +11,7 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: setup run test lint unit e2e browser sample clean bench
+.PHONY: setup run test lint suite unit e2e browser sample clean bench
 
 setup: $(INSTALLED)
 
@@ -28,9 +28,10 @@ $(INSTALLED): requirements.lock pyproject.toml
 run: $(INSTALLED)
 	@$(VENV)/bin/smartcity run
 
-# Everything: lint, unit and component tests, then the real DAG end to end (which runs `dbt build`
-# with every dbt data test and unit test), the deployment, and Superset with the dashboards.
-test: lint unit e2e deploy-test superset-test
+# Everything: lint, then the unit, component and end-to-end tests in one run on both cores (the e2e tests run the
+# real Airflow DAG and `dbt build` with every dbt data test and unit test), the deployment, and Superset with the
+# dashboards.
+test: lint suite deploy-test superset-test
 
 lint: $(INSTALLED)
 	@echo "==> Lint: ruff (Python), mypy (types of include/smartcity), sqlfluff (dbt SQL)"
@@ -39,13 +40,21 @@ lint: $(INSTALLED)
 	@$(VENV)/bin/mypy
 	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models snapshots tests/singular --disable-progress-bar
 
+# pytest-xdist on both cores; tests/conftest.py keeps each module (and every reader of the shared sample run)
+# on one worker so module fixtures run once.
+XDIST := -n 2 --dist loadgroup
+
+suite: $(INSTALLED) browser
+	@echo "==> Unit, component and end-to-end tests (the real Airflow DAG, dbt build, the published warehouse)"
+	@$(VENV)/bin/pytest -m "not deploy and not superset" -q $(XDIST) --durations=15
+
 unit: $(INSTALLED)
 	@echo "==> Unit and component tests"
-	@$(VENV)/bin/pytest -m "not e2e and not deploy and not superset" -q
+	@$(VENV)/bin/pytest -m "not e2e and not deploy and not superset" -q $(XDIST)
 
 e2e: $(INSTALLED) browser
 	@echo "==> End to end: the real Airflow DAG, dbt build with its tests, the published warehouse"
-	@$(VENV)/bin/pytest -m e2e -q
+	@$(VENV)/bin/pytest -m e2e -q $(XDIST)
 
 # The production deployment (docker-compose.yml) without Docker (tests/deploy/): the compose file against the
 # Compose Specification, then the same services as plain processes on a throwaway PostgreSQL cluster. PostgreSQL's
