@@ -37,7 +37,7 @@ def copies(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("folder", "path"),
     [
-        ("DBT_PROJECT_DIR", "models/intermediate/int_city_index_rank_bands.py"),
+        ("DBT_PROJECT_DIR", "models/intermediate/index/int_city_index_rank_bands.py"),
         ("DBT_PROJECT_DIR", "models/marts/city_progress_monthly.sql"),
         ("EXPECTATIONS_DIR", "submission_rows.json"),
         ("INDEX_CODE_DIR", "uncertainty.py"),

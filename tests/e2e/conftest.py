@@ -42,4 +42,3 @@ def sample_run(tmp_path_factory) -> SampleRun:
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
     settings = load_settings({"SMARTCITY_WAREHOUSE": env["SMARTCITY_WAREHOUSE"]})
     return SampleRun(stdout=run.stdout, settings=settings, landing_before=landing_before)
-

@@ -58,7 +58,7 @@ def test_a_change_of_meaning_changes_the_fingerprint_and_a_comment_or_layout_doe
     original = fingerprint(root)
     assert original == fingerprint()
 
-    sql = root / "dbt_project/models/intermediate/int_city_index_pillars.sql"
+    sql = root / "dbt_project/models/intermediate/index/int_city_index_pillars.sql"
     text = sql.read_text(encoding="utf-8")
     sql.write_text("-- a new comment\n" + text.replace("    select", "  select"), encoding="utf-8")
     python = root / "include/smartcity/index/uncertainty.py"
@@ -94,9 +94,11 @@ def test_the_pillars_are_listed_once_and_everything_else_agrees():
     assert DBT_VARS["index_intended_importance"] == dict(INTENDED_IMPORTANCE)
     assert sum(DEFAULT_WEIGHTS.values()) == sum(INTENDED_IMPORTANCE.values()) == 1
     assert tuple(INDEX_PILLAR_LABELS) == PILLARS
-    weights_sql = (REPO / "dbt_project/models/marts/index_weights.sql").read_text(encoding="utf-8")
+    weights_sql = (REPO / "dbt_project/models/intermediate/index/int_index_weights.sql").read_text(
+        encoding="utf-8"
+    )
     assert tuple(re.findall(r"\('(\w+)', \d+, '", weights_sql)) == PILLARS
-    docs = yaml.safe_load((REPO / "dbt_project/models/marts/_index.yml").read_text(encoding="utf-8"))
+    docs = yaml.safe_load((REPO / "dbt_project/models/marts/index/_index.yml").read_text(encoding="utf-8"))
     index = next(m for m in docs["models"] if m["name"] == "city_index_monthly")
     columns = [c["name"] for c in index["columns"]]
     assert columns[columns.index("peer_group") + 1 : columns.index("index_score")] == list(PILLARS)

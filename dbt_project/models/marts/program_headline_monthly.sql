@@ -5,7 +5,7 @@ with program as (
 ),
 
 quality as (
-    select * from {{ ref('city_quality_monthly') }}
+    select * from {{ ref('int_city_reporting_monthly') }}
 ),
 
 rejected as (

@@ -34,7 +34,7 @@ METHODOLOGY_VERSIONS: tuple[tuple[str, str | None, str], ...] = (
     ),
     (
         "2",
-        "0019a0452b39156412bf88fdc00af209eb06037e784830ee9c57f24d523dd3da",
+        "180c44f2a326255f7c6bfea9557046822ad4d4375f0fbf7aabc433fdccff76f6",
         "Point in time; ranked / not ranked; cancelled projects at 0 %; investment merged into progress; "
         "weights calibrated on effective weights; Monte Carlo over every choice with Sobol indices; peer "
         "groups first.",
@@ -46,12 +46,12 @@ METHODOLOGY_VERSION = METHODOLOGY_VERSIONS[-1][0]
 # them but change none of them).
 METHODOLOGY_FILES = (
     "dbt_project/macros/index_weights.sql",
-    "dbt_project/models/intermediate/int_city_peer_groups_monthly.sql",
-    "dbt_project/models/intermediate/int_city_plan_quality_monthly.sql",
-    "dbt_project/models/intermediate/int_city_index_pillars.sql",
-    "dbt_project/models/intermediate/int_city_index_rank_bands.py",
-    "dbt_project/models/marts/index_weights.sql",
-    "dbt_project/models/marts/city_index_monthly.sql",
+    "dbt_project/models/intermediate/index/int_city_peer_groups_monthly.sql",
+    "dbt_project/models/intermediate/index/int_city_plan_quality_monthly.sql",
+    "dbt_project/models/intermediate/index/int_city_index_pillars.sql",
+    "dbt_project/models/intermediate/index/int_city_index_rank_bands.py",
+    "dbt_project/models/intermediate/index/int_index_weights.sql",
+    "dbt_project/models/marts/index/city_index_monthly.sql",
     "include/smartcity/index/pillars.py",
     "include/smartcity/index/uncertainty.py",
     "include/smartcity/index/uncertainty_inputs.py",

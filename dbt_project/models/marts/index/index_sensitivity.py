@@ -22,7 +22,7 @@ def model(dbt, session):
         unique_key=["month", "pillar", "weight_change"],
         on_schema_change="fail",
     )
-    weights = weights_from(dbt.ref("index_weights").df())
+    weights = weights_from(dbt.ref("int_index_weights").df())
     step = float(dbt.config.get("index_sensitivity_step"))
     # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
     pillars = dbt.ref("int_city_index_pillars").filter("ranked")

@@ -20,7 +20,7 @@ with scores as (
 ),
 
 weights as (
-    select * from {{ ref('index_weights') }}
+    select * from {{ ref('int_index_weights') }}
 ),
 
 long_values as (

@@ -44,7 +44,7 @@ plan_quality as (
 ),
 
 quality as (
-    select * from {{ ref('city_quality_monthly') }}
+    select * from {{ ref('int_city_reporting_monthly') }}
 ),
 
 accepted_reports as (

@@ -38,7 +38,7 @@ def model(dbt, session):
         "index_mc_weight_coverage": dbt.config.get("index_mc_weight_coverage"),
         "index_mc_weight_min_spread": dbt.config.get("index_mc_weight_min_spread"),
     }
-    weights, design = design_from_config(dbt.ref("index_weights").df(), settings)
+    weights, design = design_from_config(dbt.ref("int_index_weights").df(), settings)
     sobol_draws = int(dbt.config.get("index_mc_sobol_draws"))
     # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
     pillars = dbt.ref("int_city_index_pillars").filter("ranked")
