@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist turns the groups into node ids
 def pytest_collection_modifyitems(config, items):
     # A module's tests stay on one worker, so its module-scoped fixtures (a landing area run through the
     # pipeline, say) run once; every test that reads the shared sample run (tests/e2e/conftest.py) goes to one
