@@ -48,6 +48,10 @@ MARCH_ROWS: dict[int, tuple[str, str | None]] = {
     23: ("AAA,A2,2567-02,100,,,,,\n", None),
     24: ("AAA,A2,03/2024,37.5,,,,,\n", None),
     25: (RESENT, "DUPLICATE"),
+    # remarks are part of what makes two rows identical: row 1 and February's row sent again with other
+    # remarks are new rows, accepted.
+    26: ('AAA,A1,2024-03,50,"1,000",in_progress,BUDGET;POLICY,resent,2024-04-01 10:00\n', None),
+    27: ("AAA,A2,2024-02,20,200000,in_progress,,late: signed 28 Feb,\n", None),
 }
 MARCH_FILE = HEADER + "".join(line for line, _ in MARCH_ROWS.values())
 MARCH_SOURCE = "submissions/2024-03/city_rows.csv"
