@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         killed = sum(n for status, n in counts.items() if status in KILLED)
         survivors = sorted(name for name, status in statuses.items() if status not in KILLED)
         score = 100 * killed / len(statuses)
-        by_module = Counter(name.split(".x", 1)[0].split("__mutmut_")[0] for name in survivors)
+        by_function = Counter(name.split("__mutmut_")[0] for name in survivors)
         print(f"  statuses: {dict(sorted(counts.items()))}")
         for name in survivors:
             print(f"  SURVIVOR {name}: {statuses[name]}")
@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
                     [str(BIN / "mutmut"), "show", name], cwd=root, capture_output=True, text=True
                 ).stdout
                 print("    " + "\n    ".join(shown.strip().splitlines()[1:]))
-        print(f"  survivors by function: {dict(by_module.most_common())}")
+        print(f"  survivors by function: {dict(by_function.most_common())}")
         print(f"\nmutmut score: {killed}/{len(statuses)} mutants killed ({score:.1f} %) in "
               f"{time.monotonic() - started:.0f} s")  # fmt: skip
         print(

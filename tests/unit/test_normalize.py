@@ -694,3 +694,36 @@ def test_a_long_refused_value_is_shown_cut_short():
     with pytest.raises(ParseError) as cut:
         parse_money("1" * 41)
     assert str(cut.value).startswith(repr("1" * 40)[:-1] + "…' is not")
+
+
+def test_limits_of_what_is_read():
+    assert parse_timestamp("05/03/2567 14:30:59") == datetime(2024, 3, 5, 7, 30, 59, tzinfo=UTC)
+    assert parse_decimal("0" * 99 + "1") == Decimal(1)  # 100 characters are read, 101 are too long
+    with pytest.raises(ParseError, match="it is too long"):
+        parse_decimal("0" * 100 + "1")
+    assert parse_decimal("1e24") == Decimal("1e24")  # beyond 10^±24 a figure is a typo
+    with pytest.raises(ParseError, match=r"its size \(1.0e\+25\) is not a real figure"):
+        parse_decimal("1e25")
+    with pytest.raises(ParseError, match="it mixes several unit marks"):
+        parse_percent("฿50%")
+
+
+def test_a_year_out_of_range_says_which_years_are_read():
+    with pytest.raises(ParseError) as refused:
+        parse_month("2300-01")
+    assert str(refused.value).endswith(
+        "year 2300 is 2300 CE, outside 1990–2100 (Buddhist-Era years are 2533–2643)"
+    )
+
+
+def test_an_unknown_header_is_kept_with_its_unit():
+    assert canonical_header("เบิกจ่ายสะสม (บาท)") == "spend_to_date_thb"
+    assert canonical_header("Foo (บาท)") == "foo_(บาท)"
+
+
+def test_a_currency_mark_in_any_case_is_money_not_a_percentage():
+    for text in ("1,500 THB", "1,500 thb", "THB 1,500", "1,500 บาท", "฿1,500", "1,500.-"):
+        assert parse_money(text) == Decimal("1500.00")
+    for text in ("50 thb", "50 THB", "฿50"):
+        with pytest.raises(ParseError, match="a currency mark is not allowed here"):
+            parse_percent(text)

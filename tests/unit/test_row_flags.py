@@ -16,6 +16,7 @@ from smartcity.validation.normalised_rows import (
     SUBMITTED_AT_TOLERANCE,
     add_month_flag,
     add_submitted_at_flag,
+    as_float,
     identity,
     status_or_default,
 )
@@ -81,6 +82,46 @@ def test_an_unreadable_value_compares_as_the_text_sent():
     assert identity(bad) == identity(dict(bad))
 
 
+def test_a_new_row_compares_with_an_accepted_row_as_stored():
+    """Accepted rows come back from the warehouse with progress as a double and missing values as None; a new
+    row has the exact Decimal and pandas' NaN/NaT. The same row sent again is still identical."""
+    stored = {**ROW, "progress_pct": 50.1, "submitted_at_given": None, "remarks": None}
+    sent = {**ROW, "progress_pct": Decimal("50.1"), "submitted_at_given": pd.NaT, "remarks": float("nan")}
+    assert identity(sent) == identity(stored)
+    assert identity({**sent, "progress_pct": Decimal("50.2")}) != identity(stored)
+    assert identity({**sent, "progress_pct": None}) == identity({**stored, "progress_pct": float("nan")})
+
+
+def test_unreadable_values_sent_differently_are_different_rows():
+    def unreadable(column: str, text: str) -> dict:
+        value = "submitted_at_given" if column == "submitted_at" else column
+        return {**ROW, value: None, f"{column}_error": "unreadable", f"{column}_text": text}
+
+    for column in ("submitted_at", "progress_pct", "spend_to_date_thb", "obstacles"):
+        assert identity(unreadable(column, "x1")) != identity(unreadable(column, "x2"))
+        assert identity(unreadable(column, "x1")) == identity(unreadable(column, "x1"))
+        assert identity(unreadable(column, "x1")) != identity(
+            {**ROW, column: None, "submitted_at_given": None}
+        )
+
+
+@pytest.mark.parametrize(
+    ("exact", "stored"),
+    [
+        (Decimal("50.1"), 50.1),
+        (Decimal("100"), 100.0),
+        (Decimal("-0"), 0.0),
+        (None, None),
+        (float("nan"), None),
+    ],
+)
+def test_a_percentage_is_stored_as_the_nearest_double(exact, stored):
+    value = as_float(exact)
+    assert value == stored
+    if stored is not None:
+        assert str(value) == str(stored)  # -0.0 is stored as 0.0
+
+
 def test_a_row_without_status_is_identical_to_one_with_the_status_its_progress_gives():
     assert identity({**ROW, "status": None}) == identity(ROW)  # 50 % -> in_progress
     assert identity({**ROW, "status": None, "progress_pct": Decimal("100")}) == identity(
@@ -112,12 +153,13 @@ def test_future_month_is_a_month_after_the_one_processed():
 def test_submitted_at_may_pass_the_arrival_by_a_day_and_no_more():
     arrived = datetime(2024, 4, 10, 9, 0, tzinfo=BANGKOK)
     assert SUBMITTED_AT_TOLERANCE == timedelta(hours=24)
-    given = [
+    utc = ZoneInfo("UTC")
+    given = [  # Bangkok and UTC mixed, as rows of one file can be
         None,
         arrived,
-        arrived + timedelta(hours=24),
+        (arrived + timedelta(hours=24)).astimezone(utc),
         arrived + timedelta(hours=24, seconds=1),
-        datetime(2099, 1, 1, tzinfo=BANGKOK),
+        datetime(2099, 1, 1, tzinfo=utc),
     ]
     rows = pd.DataFrame({"arrived_at": [arrived] * len(given), "submitted_at_given": given})
     flagged = add_submitted_at_flag(rows)
