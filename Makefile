@@ -106,6 +106,20 @@ clean:
 bench: $(INSTALLED)
 	@$(PY) -m bench.run
 
+# Mutation testing (tests/mutation/, README "Tests"): the catalogue of contract-rule mutants (SQL, GX suites and
+# rule-deciding Python; each applied alone to a copy of the repo, with the tests that must catch it), then mutmut
+# over the value parsers, the scheduled month and the row flags. Not part of `make test` (about 20 minutes).
+.PHONY: mutation mutation-catalogue mutation-python
+mutation: mutation-catalogue mutation-python
+
+mutation-catalogue: $(INSTALLED)
+	@echo "==> Contract-rule mutants (tests/mutation/catalogue.yml), one at a time on a copy of the repository"
+	@$(PY) -m tests.mutation.run_catalogue
+
+mutation-python: $(INSTALLED)
+	@echo "==> mutmut over normalize.py, schedule.py and the row flags, with their unit tests"
+	@$(PY) -m tests.mutation.run_mutmut
+
 # The whole sample year backfilled through the real scheduler on PostgreSQL (12 DAG runs, about 15 minutes):
 # the production path end to end on the shipped sample. Not part of `make test` for its length.
 .PHONY: deploy-sample

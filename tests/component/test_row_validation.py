@@ -48,6 +48,18 @@ MARCH_ROWS: dict[int, tuple[str, str | None]] = {
     23: ("AAA,A2,2567-02,100,,,,,\n", None),
     24: ("AAA,A2,03/2024,37.5,,,,,\n", None),
     25: (RESENT, "DUPLICATE"),
+    # remarks are part of what makes two rows identical: row 1 and February's row sent again with other
+    # remarks are new rows, accepted.
+    26: ('AAA,A1,2024-03,50,"1,000",in_progress,BUDGET;POLICY,resent,2024-04-01 10:00\n', None),
+    27: ("AAA,A2,2024-02,20,200000,in_progress,,late: signed 28 Feb,\n", None),
+    # Each pair of neighbours in the contract's order, on a row with both faults: the first wins.
+    28: ("ZZZ,X9,2024-03,50,1000,in_progress,,,\n", "UNKNOWN_CITY"),  # before UNKNOWN_PROJECT
+    29: ("AAA,B1,2024-13,50,1000,in_progress,,,\n", "PROJECT_CITY_MISMATCH"),  # before BAD_MONTH
+    30: ("AAA,A1,2024-04,50,1000,in_progress,,,not a time\n", "BAD_MONTH"),  # unreadable submitted_at
+    31: ("AAA,A1,2024-04,abc,1000,in_progress,,,\n", "FUTURE_MONTH"),  # before BAD_NUMBER
+    32: ("AAA,A1,2024-03,abc,-5,in_progress,,,\n", "BAD_NUMBER"),  # before OUT_OF_RANGE (spend < 0)
+    33: ("AAA,A1,2024-03,50,1000,weird,RAIN,,\n", "BAD_STATUS"),  # before BAD_OBSTACLE
+    34: ("AAA,A1,2024-03,50,-1,in_progress,,,\n", "OUT_OF_RANGE"),  # negative spend alone
 }
 MARCH_FILE = HEADER + "".join(line for line, _ in MARCH_ROWS.values())
 MARCH_SOURCE = "submissions/2024-03/city_rows.csv"

@@ -596,3 +596,138 @@ def test_cleaning_a_long_run_of_inner_spaces_takes_linear_time() -> None:
     started = time.perf_counter()
     assert clean_text(" a" + " " * 200_000 + "b ") == "a" + " " * 200_000 + "b"
     assert time.perf_counter() - started < 10  # a hang guard: linear is milliseconds, quadratic hours
+
+
+# --- Rules the mutation run (make mutation) found unstated: explicit eras, time zones, what a refusal says.
+
+
+@pytest.mark.parametrize(
+    ("text", "month"),
+    [
+        ("มี.ค. ค.ศ. 24", date(2024, 3, 1)),  # a 2-digit year marked CE is 20xx, not BE
+        ("มีนาคม ค.ศ. 2024", date(2024, 3, 1)),
+        ("มี.ค. พ.ศ. 67", date(2024, 3, 1)),
+        ("มีนาคม พ.ศ. 2567", date(2024, 3, 1)),
+    ],
+)
+def test_an_explicit_era_decides_how_the_year_is_read(text, month):
+    assert parse_month(text) == month
+    assert parse_date("5 " + text) == month.replace(day=5)
+
+
+@pytest.mark.parametrize(
+    ("text", "instant"),
+    [
+        ("2024-03-05 14:30 UTC", datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),
+        ("2024-03-05 14:30 GMT", datetime(2024, 3, 5, 14, 30, tzinfo=UTC)),
+        ("2024-03-05 14:30+07", datetime(2024, 3, 5, 7, 30, tzinfo=UTC)),
+        ("2024-03-05 14:30+14:00", datetime(2024, 3, 5, 0, 30, tzinfo=UTC)),
+        ("2024-03-05 14:30-05:59", datetime(2024, 3, 5, 20, 29, tzinfo=UTC)),
+        ("2024-03-05 14:30:59", datetime(2024, 3, 5, 7, 30, 59, tzinfo=UTC)),  # Bangkok when no zone
+    ],
+)
+def test_time_zones_as_written(text, instant):
+    parsed = parse_timestamp(text)
+    assert parsed == instant and parsed.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("2024-03-05 14:30+15:00", "+15:00 is not a UTC offset"),
+        ("2024-03-05 14:30+0560", "+0560 is not a UTC offset"),
+        ("2024-03-05 14:30:60", "14:30:60 is not a time of day"),
+        ("2024-03-05 24:00", "is not a time of day"),
+        ("yesterday", "expected a timestamp like 2024-03-05T14:30:00+07:00 or 2024-03-05 14:30"),
+    ],
+)
+def test_a_refused_timestamp_names_the_value_and_the_reason(text, reason):
+    with pytest.raises(ParseError) as refused:
+        parse_timestamp(text)
+    assert str(refused.value).startswith(f"{text!r} is not a timestamp: ")
+    assert reason in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("parse", "text", "message"),
+    [
+        (parse_money, "1.2.3", "'1.2.3' is not an amount of money: it has more than one decimal point"),
+        (
+            parse_money,
+            "1,23",
+            "'1,23' is not an amount of money: a comma is only read as a thousands separator",
+        ),
+        (parse_money, "--5", "'--5' is not an amount of money: it has two signs"),
+        (
+            parse_money,
+            "12x",
+            "'12x' is not an amount of money: it contains characters that are not part of a",
+        ),
+        (parse_money, "nan", "'nan' is not an amount of money: it is not a finite number"),
+        (parse_money, "1e999999", "'1e999999' is not an amount of money: its size"),
+        (parse_percent, "%50%", "'%50%' is not a percentage: it mixes several unit marks"),
+        (parse_percent, "50 บาท", "'50 บาท' is not a percentage: a currency mark is not allowed here"),
+        (parse_decimal, "abc", "'abc' is not a number: it contains characters that are not part of a number"),
+        (parse_month, "soon", "'soon' is not a month: expected a month like 2024-03, 03/2567, มีนาคม 2567 or"),
+        (parse_month, "มีนาคม", "'มีนาคม' is not a month: a month name needs a year (มีนาคม 2567, มี.ค. 67)"),
+        (
+            parse_date,
+            "soon",
+            "'soon' is not a date: expected a date like 2024-03-05, 05/03/2567 or 5 มี.ค. 67",
+        ),
+        (parse_status, "done", "'done' is not a status: use one of not_started, in_progress, completed, "),
+        (parse_status, "", "'' is not a status: it is empty"),
+        (parse_obstacles, "RAIN", "'RAIN' is not a list of obstacles: 'RAIN' is not an obstacle code"),
+    ],
+)
+def test_a_refused_value_names_the_value_and_says_why(parse, text, message):
+    with pytest.raises(ParseError) as refused:
+        parse(text)
+    assert str(refused.value).startswith(message)
+
+
+def test_a_long_refused_value_is_shown_cut_short():
+    with pytest.raises(ParseError) as refused:
+        parse_money("x" * 300)
+    shown = str(refused.value).split(" is not", 1)[0]
+    assert shown == repr("x" * 40)[:-1] + "…'"
+    assert str(refused.value).endswith("it is too long")
+    with pytest.raises(ParseError) as exact:
+        parse_money("1" * 40)  # 40 characters are shown in full, 41 are cut
+    assert str(exact.value).startswith(repr("1" * 40) + " is not")
+    with pytest.raises(ParseError) as cut:
+        parse_money("1" * 41)
+    assert str(cut.value).startswith(repr("1" * 40)[:-1] + "…' is not")
+
+
+def test_limits_of_what_is_read():
+    assert parse_timestamp("05/03/2567 14:30:59") == datetime(2024, 3, 5, 7, 30, 59, tzinfo=UTC)
+    assert parse_decimal("0" * 99 + "1") == Decimal(1)  # 100 characters are read, 101 are too long
+    with pytest.raises(ParseError, match="it is too long"):
+        parse_decimal("0" * 100 + "1")
+    assert parse_decimal("1e24") == Decimal("1e24")  # beyond 10^±24 a figure is a typo
+    with pytest.raises(ParseError, match=r"its size \(1.0e\+25\) is not a real figure"):
+        parse_decimal("1e25")
+    with pytest.raises(ParseError, match="it mixes several unit marks"):
+        parse_percent("฿50%")
+
+
+def test_a_year_out_of_range_says_which_years_are_read():
+    with pytest.raises(ParseError) as refused:
+        parse_month("2300-01")
+    assert str(refused.value).endswith(
+        "year 2300 is 2300 CE, outside 1990–2100 (Buddhist-Era years are 2533–2643)"
+    )
+
+
+def test_an_unknown_header_is_kept_with_its_unit():
+    assert canonical_header("เบิกจ่ายสะสม (บาท)") == "spend_to_date_thb"
+    assert canonical_header("Foo (บาท)") == "foo_(บาท)"
+
+
+def test_a_currency_mark_in_any_case_is_money_not_a_percentage():
+    for text in ("1,500 THB", "1,500 thb", "THB 1,500", "1,500 บาท", "฿1,500", "1,500.-"):
+        assert parse_money(text) == Decimal("1500.00")
+    for text in ("50 thb", "50 THB", "฿50"):
+        with pytest.raises(ParseError, match="a currency mark is not allowed here"):
+            parse_percent(text)
