@@ -28,6 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 MODULES = [
     "smartcity/normalize.py",
+    "smartcity/parsing/text.py",
+    "smartcity/parsing/dates.py",
+    "smartcity/parsing/numeric.py",
     "smartcity/schedule.py",
     "smartcity/validation/normalised_rows.py",
 ]
