@@ -40,9 +40,8 @@ lint: $(INSTALLED)
 	@$(VENV)/bin/mypy
 	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models snapshots tests/singular --disable-progress-bar
 
-# pytest-xdist on both cores; tests/conftest.py keeps each module (and every reader of the shared sample run)
-# on one worker so module fixtures run once.
-XDIST := -n 2 --dist loadgroup
+# pytest-xdist on both cores, a test module's tests on one worker (loadscope) so its module fixtures run once.
+XDIST := -n 2 --dist loadscope
 
 suite: $(INSTALLED) browser
 	@echo "==> Unit, component and end-to-end tests (the real Airflow DAG, dbt build, the published warehouse)"

@@ -34,7 +34,7 @@ METHODOLOGY_VERSIONS: tuple[tuple[str, str | None, str], ...] = (
     ),
     (
         "2",
-        "180c44f2a326255f7c6bfea9557046822ad4d4375f0fbf7aabc433fdccff76f6",
+        "06ea4bda10a6a3d1bedc71203ce1a9d90551d4fee8d0618400e9325c3bff4c7f",
         "Point in time; ranked / not ranked; cancelled projects at 0 %; investment merged into progress; "
         "weights calibrated on effective weights; Monte Carlo over every choice with Sobol indices; peer "
         "groups first.",

@@ -43,7 +43,7 @@ def model(dbt, session):
     # Only the ranked cities of the months this run rebuilds are read (filtered in DuckDB, not pandas).
     pillars = dbt.ref("int_city_index_pillars").filter("ranked")
     if dbt.is_incremental:
-        (since,) = session.execute("select rebuild_from from pipeline.run_parameters").fetchone()
+        ((since,),) = session.execute("select rebuild_from from pipeline.run_parameters").fetchall()
         pillars = pillars.filter(f"month >= date '{since}'")
     pillars = pillars.df()
     rows = []
