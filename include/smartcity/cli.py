@@ -71,12 +71,10 @@ def _run(settings: Settings) -> int:
     if plan.republish:
         problem = published_warehouse_problem(settings.warehouse)
         _say(
-            "==> Publishing the warehouse again from the pipeline's state: "
-            + (
-                f"{settings.warehouse} cannot be read ({problem})"
-                if problem
-                else "the files not taken changed"
-            )
+            f"==> The published warehouse {settings.warehouse} cannot be read ({problem}): "
+            "publishing it again from the pipeline's state"
+            if problem
+            else "==> Publishing the warehouse again from the pipeline's state: the files not taken changed"
         )
     env = airflow_env(settings)
     ensure_metadata_db(env, echo=_say)

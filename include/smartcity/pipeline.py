@@ -264,8 +264,13 @@ def run_publish(settings: Settings, plan: RunPlan, record: StepRecord) -> str:
     """Swap a snapshot of the build database in as the warehouse (and its Parquet copy); record the months."""
     failpoint("publish.start")
     # The index's history gets this publication's versions only as part of it (index_history.py).
-    with connect(settings.pipeline_db) as con:
-        record_new_versions(con, plan.run_id, datetime.now(UTC))
+    try:
+        with connect(settings.pipeline_db) as con:
+            record_new_versions(con, plan.run_id, datetime.now(UTC))
+    except StateError as error:  # damaged, full or read-only: nothing is published
+        raise PublishStorageError(
+            f"could not publish {settings.warehouse}: {error}; the previous warehouse is unchanged"
+        ) from error
     try:
         path = publish(settings, plan.run_id, plan.month_dates, month_of(plan.report_month))
     except BaseException:

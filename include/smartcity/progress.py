@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 _AUDITS = {"audit_registry": "registry", "audit_marts": "marts"}
@@ -19,7 +20,16 @@ def _reasons(reasons: dict[str, int]) -> str:
 
 
 def progress_line(event: dict[str, Any]) -> str | None:
-    """One line for a person, or None for an event not worth a line (a step starting)."""
+    """One line for a person, or None for an event not worth a line (a step starting). A step that wrote
+    Data Docs ends its line with their address, never cut, so a terminal can open it."""
+    line = _line(event)
+    docs = (event.get("paths") or {}).get("data_docs") if event.get("kind") == "step" else None
+    if line is None or not docs or not Path(docs).is_absolute():
+        return line
+    return f"{line}; Data Docs: {Path(docs).as_uri()}"
+
+
+def _line(event: dict[str, Any]) -> str | None:
     step, kind = event.get("step", "?"), event.get("kind")
     if kind == "progress":
         where = f"{step} {event.get('month')} ({event.get('done')}/{event.get('total')})"

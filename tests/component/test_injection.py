@@ -26,9 +26,9 @@ TABLES = [
     ("registry", "cities"),
     ("registry", "projects"),
     ("validated", "submissions"),
-    ("dq", "quarantine"),
-    ("dq", "rejected_files"),
-    ("dq", "validation_runs"),
+    ("audit", "quarantine"),
+    ("audit", "rejected_files"),
+    ("audit", "validation_runs"),
 ]
 
 

@@ -16,7 +16,7 @@ from urllib.parse import urljoin
 import pytest
 
 from smartcity.config import EXPECTATIONS_DIR
-from smartcity.pipeline import plan_run, run_pull, run_validate
+from smartcity.pipeline import plan_run, run_audit_registry, run_pull, run_validate
 from tests.component.landing import HEADER, make_landing, run_steps, settings_for
 
 pytestmark = pytest.mark.e2e
@@ -92,6 +92,7 @@ def data_docs(tmp_path_factory):
     )
     plan = plan_run(settings, "run-1")
     run_pull(settings, plan)
+    run_audit_registry(settings, plan)
     run_validate(settings, plan)
     index = settings.state_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
     assert index.exists()

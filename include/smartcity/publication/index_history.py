@@ -38,7 +38,22 @@ create table if not exists history.city_index_history (
     methodology_version varchar not null,
     published_run_id varchar not null,
     published_at timestamptz not null
-)
+);
+comment on table history.city_index_history is
+    'Every published version of each city-month''s index score and ranks (a new row only when a publication '
+    'changed them), with the methodology version and the run that published it.';
+comment on column history.city_index_history.city_code is 'The city.';
+comment on column history.city_index_history.month is 'The month scored (first day, CE).';
+comment on column history.city_index_history.peer_group is 'The peer group the city was ranked in then.';
+comment on column history.city_index_history.ranked is 'Whether the city was ranked that month.';
+comment on column history.city_index_history.index_score is 'The index score as published, 0-100.';
+comment on column history.city_index_history.rank_peer_group is 'Rank within the peer group as published.';
+comment on column history.city_index_history.rank is 'Overall rank as published.';
+comment on column history.city_index_history.methodology_version is
+    'The index methodology the version was computed with.';
+comment on column history.city_index_history.published_run_id is
+    'The run whose publication carried this version.';
+comment on column history.city_index_history.published_at is 'When that publication was swapped in.';
 """
 
 # The compared columns; scores are compared at the precision ranks use (9 decimals).
