@@ -24,9 +24,13 @@ def progress_line(event: dict[str, Any]) -> str | None:
     Data Docs ends its line with their address, never cut, so a terminal can open it."""
     line = _line(event)
     docs = (event.get("paths") or {}).get("data_docs") if event.get("kind") == "step" else None
-    if line is None or not docs or not Path(docs).is_absolute():
+    if line is None or not docs:
         return line
-    return f"{line}; Data Docs: {Path(docs).as_uri()}"
+    if not docs.startswith("file://"):  # a path, or already the file:// address GX gives
+        if not Path(docs).is_absolute():
+            return line
+        docs = Path(docs).as_uri()
+    return f"{line}; Data Docs: {docs}"
 
 
 def _line(event: dict[str, Any]) -> str | None:

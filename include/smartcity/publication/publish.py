@@ -100,6 +100,15 @@ def published_warehouse_problem(warehouse: Path) -> str | None:
     return None
 
 
+# What a publication added (counted since the previous one), in meta.publication and its log.
+COUNT_DESCRIPTIONS = {
+    "files_received": "Files received since the previous publication.",
+    "rows_accepted": "Their data rows accepted.",
+    "rows_quarantined": "Their data rows quarantined (dq.quarantine).",
+    "files_rejected": "Of those files, the ones that gave no row (dq.rejected_files).",
+    "landing_entries_not_taken": "Landing entries not taken at this run's pull (dq.rejected_files).",
+}
+
 # The tables publication itself writes, described like every other published table.
 META_DESCRIPTIONS = {
     "publication": (
@@ -109,6 +118,7 @@ META_DESCRIPTIONS = {
             "published_at": "When it was published (UTC).",
             "report_month": "The last month the figures cover (first day, CE).",
             "months_processed": "The months this run processed (YYYY-MM; a list).",
+            **COUNT_DESCRIPTIONS,
         },
     ),
     "publication_log": (
@@ -119,6 +129,7 @@ META_DESCRIPTIONS = {
             "report_month": "The last month the figures covered (first day, CE).",
             "months_processed": "The months that run processed (YYYY-MM; a list).",
             "fingerprint": "What the run was built from (registry, models, settings): a new one rebuilds.",
+            **COUNT_DESCRIPTIONS,
         },
     ),
 }
