@@ -660,6 +660,7 @@ CHARTS = {
         "Index ranking by peer group with rank bands (latest month)",
         INDEX_LATEST,
         [
+            "rank",
             "peer_group",
             "rank_peer_group",
             "city_name_th",
@@ -677,12 +678,11 @@ CHARTS = {
     ),
     "index_not_ranked": table(
         "index_not_ranked",
-        "เมืองที่ไม่ได้จัดอันดับและเหตุผล (เดือนล่าสุด)",
-        "Cities not ranked and why (latest month)",
+        "การจัดอันดับของแต่ละเมืองและเหตุที่ไม่ได้จัดอันดับ (เดือนล่าสุด)",
+        "Ranked or not, and why (latest month; cities not ranked first)",
         INDEX_LATEST,
-        ["city_name_th", "city_name_en", "peer_group", "not_ranked_reason", "months_since_report"],
-        "city_name_en",
-        where=["not ranked"],
+        ["ranked", "city_name_th", "city_name_en", "peer_group", "not_ranked_reason", "months_since_report"],
+        "ranked",
     ),
     "index_pillars": table(
         "index_pillars",
