@@ -84,7 +84,9 @@ def sizes(scale: float) -> tuple[int, int]:
     return cities, cities * PROJECTS_PER_CITY
 
 
-def generate(out: Path, scale: float, months: int = 60, seed: int = 7850) -> dict:
+def generate(out: Path, scale: float, months: int = 60, seed: int = 7850, write_from: int = 0) -> dict:
+    """The landing area of `months` months at `scale`; with `write_from`, only the months from that index on
+    are written (the earlier ones are drawn all the same, so every month's files are the same bytes)."""
     rng = np.random.default_rng(seed)
     cities, projects = sizes(scale)
     city_codes = np.array([f"LAO{i:05d}" for i in range(cities)])
@@ -147,10 +149,13 @@ def generate(out: Path, scale: float, months: int = 60, seed: int = 7850) -> dic
             }
         )
         folder = out / "submissions" / str(month)
-        folder.mkdir(parents=True, exist_ok=True)
         blocks = range(0, projects, block)
         chosen = rng.choice(list(KINDS), size=len(blocks), p=list(KINDS.values()))
         variants = rng.integers(0, 6, size=len(blocks))
+        rows += len(frame) + len(FAULTS)
+        if index < write_from:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
         for number, (first, kind, variant) in enumerate(zip(blocks, chosen, variants, strict=True)):
             part = frame.iloc[first : first + block]
             name = folder / f"block_{number:03d}"
@@ -159,7 +164,6 @@ def generate(out: Path, scale: float, months: int = 60, seed: int = 7850) -> dic
             files += 1
         (folder / "corrections.csv").write_text(_corrections(frame, month), encoding="utf-8")
         files += 1
-        rows += len(frame) + len(FAULTS)
     return {"cities": cities, "projects": projects, "months": months, "rows": rows, "files": files, **kinds}
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from smartcity.config import Settings
+from smartcity.config import DUCKDB_MEMORY_LIMIT, Settings
 from smartcity.errors import StorageError, first_line, storage_advice
 
 log = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ def connect(db_path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyC
     """A connection to a DuckDB file. A damaged, unwritable or full build database (found on opening it or
     by any statement in the block) raises a StateError naming it and what to do, not a bare DuckDB error."""
     try:
-        con = duckdb.connect(str(db_path), read_only=read_only)
+        con = duckdb.connect(str(db_path), read_only=read_only, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
     except (duckdb.Error, OSError) as error:
         explained = _explained(db_path, error, opening=True)
         if explained is error:

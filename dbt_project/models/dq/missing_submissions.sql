@@ -27,18 +27,31 @@ deadlines as (
     from certified
 ),
 
+-- When each city first had an accepted row for each report month: a month is reported by a deadline when
+-- this is before it (one row per city and report month, so the range join below stays small).
+first_reports as (
+    select
+        city_code,
+        report_month,
+        min(submitted_at) as first_submitted_at
+    from accepted
+    group by city_code, report_month
+),
+
 reported_in_time as (
     select
         deadlines.city_code,
         deadlines.month,
-        max(accepted.report_month) filter (where accepted.report_month = deadlines.month) as reported_month,
-        max(accepted.report_month) as last_month_reported
+        max(first_reports.report_month) filter (
+            where first_reports.report_month = deadlines.month
+        ) as reported_month,
+        max(first_reports.report_month) as last_month_reported
     from deadlines
-    inner join accepted
+    inner join first_reports
         on
-            deadlines.city_code = accepted.city_code
-            and deadlines.month >= accepted.report_month
-            and deadlines.after_deadline > accepted.submitted_at
+            deadlines.city_code = first_reports.city_code
+            and deadlines.month >= first_reports.report_month
+            and deadlines.after_deadline > first_reports.first_submitted_at
     group by deadlines.city_code, deadlines.month
 ),
 
