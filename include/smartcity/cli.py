@@ -69,11 +69,10 @@ def _run(settings: Settings) -> int:
     elif plan.rebuild:
         _say("==> No new month, but the registry or the pipeline's models changed: rebuilding the warehouse")
     if plan.republish:
-        problem = published_warehouse_problem(settings.warehouse)
         _say(
-            f"==> The published warehouse {settings.warehouse} cannot be read ({problem}): "
+            f"==> The published warehouse {settings.warehouse} cannot be read ({plan.published_problem}): "
             "publishing it again from the pipeline's state"
-            if problem
+            if plan.published_problem
             else "==> Publishing the warehouse again from the pipeline's state: the files not taken changed"
         )
     env = airflow_env(settings)

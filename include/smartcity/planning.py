@@ -40,6 +40,8 @@ class RunPlan:
     # entries not taken (dq.rejected_files) changed.
     republish: bool = False
     not_taken: int = 0  # entries of the landing area not taken, listed in dq.rejected_files
+    # Why the published warehouse cannot be read, when it cannot (found by the plan, said by `smartcity run`).
+    published_problem: str | None = None
 
     @property
     def has_work(self) -> bool:
@@ -171,6 +173,7 @@ def _plan(settings: Settings, run_id: str, requested_month: date | None, verify:
         rebuild=bool(processed) and (published is None or published[0] != fingerprint),
         republish=unreadable is not None or relist,
         not_taken=len(landing.not_taken()),
+        published_problem=unreadable,
     )
     if relist and unreadable is None:
         log.info("plan: the files not taken from the landing area changed: publishing the new list")

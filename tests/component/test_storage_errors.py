@@ -477,9 +477,13 @@ def test_smartcity_with_nothing_new_publishes_a_damaged_warehouse_again(lab, tmp
 def test_the_plan_asks_for_a_republication_only_when_the_published_file_cannot_be_read(lab, tmp_path):
     settings = settings_at(lab, tmp_path / "w")
     install(lab.saved, tmp_path / "w")
-    assert not plan_run(settings, "fine", date(2024, 2, 1)).has_work
+    fine = plan_run(settings, "fine", date(2024, 2, 1))
+    assert not fine.has_work and fine.published_problem is None
     settings.warehouse.unlink()
     plan = plan_run(settings, "missing", date(2024, 2, 1))
     assert plan.republish and plan.has_work and plan.months == [] and not plan.rebuild
+    # The plan says why (so `smartcity run` tells it without reading the warehouse again).
+    assert plan.published_problem == published_warehouse_problem(settings.warehouse) is not None
     # The plan travels between the DAG's tasks as JSON (XCom).
-    assert RunPlan.from_dict(json.loads(json.dumps(plan.as_dict()))).republish
+    travelled = RunPlan.from_dict(json.loads(json.dumps(plan.as_dict())))
+    assert travelled.republish and travelled.published_problem == plan.published_problem

@@ -22,6 +22,10 @@ log = logging.getLogger(__name__)
 
 # The charts of the page, in the page's order.
 CHARTS = ("progress", "ranking", "dimensions", "obstacles", "quality")
+# Cities drawn in a chart of one line per city (per peer group in the ranking): at national scale (thousands
+# of cities) a line each would make a chart metres tall that takes minutes to lay out. The tables under the
+# charts list every city.
+CHART_CITIES = 30
 
 # Colours: progress (teal), plan (grey), spend (dark teal), problems (orange/red).
 ACTUAL = "#1f6f8b"
@@ -127,8 +131,9 @@ def progress_chart(data: ReportData):
 def ranking_chart(data: ReportData):
     """The index ranking within each peer group: a dot at each city's rank in its group, a bar from its
     5th to its 95th percentile rank over the Monte Carlo draws, tiers marked by alternating shades."""
-    groups = [(group, [r for r in data.ranking if r["peer_group"] == group]) for group in PEER_GROUPS]
-    groups = [(group, rows) for group, rows in groups if rows] or [("city", [])]
+    ranked = [(group, [r for r in data.ranking if r["peer_group"] == group]) for group in PEER_GROUPS]
+    ranked = [(group, rows) for group, rows in ranked if rows] or [("city", [])]
+    groups = [(group, rows[:CHART_CITIES]) for group, rows in ranked]  # rows come in rank order
     heights = [max(len(rows), 1) + 1.2 for _, rows in groups]
     figure = _figure(10, 1.2 + 0.3 * sum(heights))
     axes = figure.subplots(len(groups), 1, height_ratios=heights, squeeze=False)[:, 0]
@@ -165,7 +170,14 @@ def ranking_chart(data: ReportData):
         ax.set_xticks(range(1, last + 1, 1 if last <= 15 else 2))
         ax.xaxis.set_ticks_position("top")
         thai, english = PEER_GROUPS[group]
-        ax.set_title(_label(f"{english} ranking", f"อันดับกลุ่ม{thai}"), loc="left", fontsize=10)
+        title = _label(f"{english} ranking", f"อันดับกลุ่ม{thai}")
+        total = len(dict(ranked)[group])
+        if total > len(rows):
+            title += "  " + _label(
+                f"(top {len(rows)} of {total:,}: every city in the table)",
+                f"({len(rows)} อันดับแรกจาก {total:,})",
+            )
+        ax.set_title(title, loc="left", fontsize=10)
         ax.spines[["right", "bottom"]].set_visible(False)
         ax.grid(axis="x", color="#e3e7eb", linewidth=0.8)
         ax.set_axisbelow(True)
@@ -225,7 +237,7 @@ def obstacles_chart(data: ReportData):
 def quality_chart(data: ReportData):
     from matplotlib.ticker import MaxNLocator
 
-    rows = data.quality
+    rows = cities_to_watch(data.quality)
     figure = _figure(10, 1.2 + 0.28 * max(len(rows), 1))
     ax = figure.subplots()
     y = list(range(len(rows)))
@@ -253,9 +265,29 @@ def quality_chart(data: ReportData):
     ax.set_xlim(0, max([r["rows_received"] for r in rows] + [1]) * 1.3)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel(_label("Rows received this month", "จำนวนแถวที่ได้รับในเดือนนี้"))
+    if len(rows) < len(data.quality):
+        ax.set_title(
+            _label(
+                f"{len(rows)} of {len(data.quality):,} cities, late or quarantined first "
+                "(every city in the table)",
+                f"{len(rows)} จาก {len(data.quality):,} เมือง",
+            ),
+            loc="left",
+            fontsize=10,
+        )
     ax.legend(loc="lower right", frameon=True, framealpha=0.9, fontsize=8)
     _style(ax)
     return figure
+
+
+def cities_to_watch(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """At most CHART_CITIES of the cities' quality rows, in their order: those late, silent or with
+    quarantined rows first, then the others."""
+    if len(rows) <= CHART_CITIES:
+        return rows
+    watched = [i for i, r in enumerate(rows) if not r["on_time"] or r["rows_quarantined"]][:CHART_CITIES]
+    others = [i for i in range(len(rows)) if i not in set(watched)][: CHART_CITIES - len(watched)]
+    return [rows[i] for i in sorted(watched + others)]
 
 
 CHART_BUILDERS: dict[str, Callable[[ReportData], Any]] = {
