@@ -105,7 +105,7 @@ def builds(tmp_path_factory):
         {"SMARTCITY_LANDING": str(full_landing), "SMARTCITY_WAREHOUSE": str(base / "b.duckdb")}
     )
     steps(full)
-    return published(incremental), published(full), rebuilds_from, incremental
+    return published(incremental), published(full), rebuilds_from, incremental, full
 
 
 def test_the_late_row_makes_the_incremental_run_start_in_january_and_march_starts_in_march(builds):
@@ -115,17 +115,43 @@ def test_the_late_row_makes_the_incremental_run_start_in_january_and_march_start
 
 
 def test_an_incremental_month_equals_a_full_rebuild(builds):
-    incremental, full, _, _ = builds
+    incremental, full, _, _, _ = builds
     for table in TABLES:
         assert incremental[table] == full[table], table
     assert len(full["marts.city_progress_monthly"]) == 6
 
 
+# The incremental models every roll-up reads, compared in the build databases (they are not published).
+INCREMENTAL_STATE = [
+    "intermediate.int_submissions_current",
+    "intermediate.int_projects_state_as_of_month",
+    "intermediate.int_projects_planned_progress",
+    "intermediate.int_projects_monthly",
+]
+
+
+def test_the_incremental_state_equals_a_full_rebuild(builds):
+    incremental, full = builds[3], builds[4]
+    for table in INCREMENTAL_STATE:
+        sql = f"select * from {table} order by all"  # noqa: S608 (fixed names)
+        rows = query(full.pipeline_db, sql)
+        assert query(incremental.pipeline_db, sql) == rows, table
+        assert rows, table
+    # The late correction of January, received in February, superseded January's row.
+    assert query(
+        incremental.pipeline_db,
+        "select progress_pct, is_superseded from intermediate.int_submissions_current "
+        "where project_code = 'B1' and report_month = date '2024-01-01' order by all",
+    ) == [(80.0, True), (90.0, False)]
+
+
 def test_the_incremental_run_really_was_incremental(builds):
     settings = builds[3]
     log = (settings.state_dir / "dbt_logs" / "dbt.log").read_text(encoding="utf-8", errors="replace")
-    assert "int_projects_state_as_of_month" in log
-    assert "--full-refresh" not in log.split("Running with dbt")[-1]
+    last_build = log.split("Running with dbt")[-2]  # the build (the docs generation runs after it)
+    assert "--full-refresh" not in last_build
+    for model in ("int_submissions_current", "int_projects_state_as_of_month", "int_projects_monthly"):
+        assert f"created sql incremental model intermediate.{model} " in last_build, model
 
 
 def test_a_new_month_does_not_make_dbt_parse_the_project_again(builds):

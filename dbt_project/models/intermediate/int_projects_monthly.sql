@@ -1,11 +1,22 @@
 -- One row per project of a certified city and month, with what every roll-up needs:
 -- budget, state as of the month, planned progress, earned and planned value.
+-- Incremental like the state it reads: a run rebuilds the months from rebuild_from() on; the pipeline asks
+-- for a full refresh when the registry or models change (the only changes to earlier months).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['project_code', 'month'],
+) }}
+
 with projects as (
     select * from {{ ref('stg_registry__projects') }}
 ),
 
 certified as (
     select * from {{ ref('int_cities_certified_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 state as (
