@@ -1,6 +1,7 @@
 """Charts with one line per city stay readable (and quick to draw) at national scale: at most CHART_CITIES
-cities each (per peer group in the ranking), the late and quarantined ones first in the quality chart, and
-every city when there are few. The tables of the report list every city (tests/component/test_report.py)."""
+cities each (per peer group in the ranking), the late and quarantined ones chosen first in the quality
+chart, and every city when there are few. The tables of the report list every city
+(tests/component/test_report.py)."""
 
 from __future__ import annotations
 

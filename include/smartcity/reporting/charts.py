@@ -175,7 +175,7 @@ def ranking_chart(data: ReportData):
         if total > len(rows):
             title += "  " + _label(
                 f"(top {len(rows)} of {total:,}: every city in the table)",
-                f"({len(rows)} อันดับแรกจาก {total:,})",
+                f"({len(rows)} อันดับแรกจาก {total:,}: ทุกเมืองอยู่ในตาราง)",
             )
         ax.set_title(title, loc="left", fontsize=10)
         ax.spines[["right", "bottom"]].set_visible(False)
@@ -268,9 +268,9 @@ def quality_chart(data: ReportData):
     if len(rows) < len(data.quality):
         ax.set_title(
             _label(
-                f"{len(rows)} of {len(data.quality):,} cities, late or quarantined first "
-                "(every city in the table)",
-                f"{len(rows)} จาก {len(data.quality):,} เมือง",
+                f"{len(rows)} of {len(data.quality):,} cities: those late or with quarantined rows, "
+                "then others (every city in the table)",
+                f"{len(rows)} จาก {len(data.quality):,} เมือง (ทุกเมืองอยู่ในตาราง)",
             ),
             loc="left",
             fontsize=10,
@@ -281,13 +281,14 @@ def quality_chart(data: ReportData):
 
 
 def cities_to_watch(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """At most CHART_CITIES of the cities' quality rows, in their order: those late, silent or with
-    quarantined rows first, then the others."""
+    """At most CHART_CITIES of the cities' quality rows, shown in the table's order: chosen are those late,
+    silent or with quarantined rows, then, while there is room, the others."""
     if len(rows) <= CHART_CITIES:
         return rows
     watched = [i for i, r in enumerate(rows) if not r["on_time"] or r["rows_quarantined"]][:CHART_CITIES]
-    others = [i for i in range(len(rows)) if i not in set(watched)][: CHART_CITIES - len(watched)]
-    return [rows[i] for i in sorted(watched + others)]
+    chosen = set(watched)
+    others = [i for i in range(len(rows)) if i not in chosen][: CHART_CITIES - len(watched)]
+    return [rows[i] for i in sorted(chosen.union(others))]
 
 
 CHART_BUILDERS: dict[str, Callable[[ReportData], Any]] = {
