@@ -273,12 +273,18 @@ def _explained(db_path: Path, error: BaseException, opening: bool = False) -> Ba
     return error
 
 
+def open_database(db_path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """DuckDB on a file the pipeline writes or builds from, with its memory bounded (DUCKDB_MEMORY_LIMIT): the
+    one way the pipeline opens one, so no connection takes DuckDB's default of most of the machine."""
+    return duckdb.connect(str(db_path), read_only=read_only, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+
+
 @contextmanager
 def connect(db_path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a DuckDB file. A damaged, unwritable or full build database (found on opening it or
     by any statement in the block) raises a StateError naming it and what to do, not a bare DuckDB error."""
     try:
-        con = duckdb.connect(str(db_path), read_only=read_only, config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        con = open_database(db_path, read_only=read_only)
     except (duckdb.Error, OSError) as error:
         explained = _explained(db_path, error, opening=True)
         if explained is error:

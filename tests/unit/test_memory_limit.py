@@ -9,7 +9,7 @@ import duckdb
 import yaml
 
 from smartcity.config import DBT_PROJECT_DIR, DUCKDB_MEMORY_LIMIT
-from smartcity.state import connect
+from smartcity.state import connect, open_database
 
 
 def _as_duckdb_shows(limit: str) -> str:
@@ -21,10 +21,11 @@ def test_the_pipeline_s_connections_have_the_memory_limit(tmp_path: Path):
     with duckdb.connect() as default:
         unbounded = default.execute("select current_setting('memory_limit')").fetchone()[0]
     assert _as_duckdb_shows(DUCKDB_MEMORY_LIMIT) != unbounded
-    with connect(tmp_path / "build.duckdb") as con:
-        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == _as_duckdb_shows(
-            DUCKDB_MEMORY_LIMIT
-        )
+    bounded = _as_duckdb_shows(DUCKDB_MEMORY_LIMIT)
+    with connect(tmp_path / "build.duckdb") as con:  # the steps' connections
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == bounded
+    with open_database(tmp_path / "published.duckdb") as con:  # publication's own (publish.py)
+        assert con.execute("select current_setting('memory_limit')").fetchone()[0] == bounded
 
 
 def test_dbt_s_connection_has_the_same_memory_limit():

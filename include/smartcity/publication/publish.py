@@ -25,11 +25,11 @@ from pathlib import Path
 
 import duckdb
 
-from smartcity.config import DUCKDB_MEMORY_LIMIT, Settings
+from smartcity.config import Settings
 from smartcity.errors import PipelineError, StorageError, first_line, storage_advice
 from smartcity.failpoints import failpoint
 from smartcity.publication.guard import check_warehouse_path
-from smartcity.state import connect
+from smartcity.state import connect, open_database
 
 log = logging.getLogger(__name__)
 _READ_ONLY = 0o444
@@ -250,7 +250,7 @@ def publish(settings: Settings, run_id: str, months: list[date], report_month: d
         partial.unlink(missing_ok=True)
         partial_wal.unlink(missing_ok=True)
         shutil.rmtree(parquet_partial, ignore_errors=True)
-        con = duckdb.connect(str(partial), config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+        con = open_database(partial)
         try:
             con.execute(f"attach {_quoted_path(settings.pipeline_db)} as source_db (read_only)")
             # Tables, and the views dbt builds over what the Python steps wrote (dq.quarantine over
