@@ -86,7 +86,8 @@ def sizes(scale: float) -> tuple[int, int]:
 
 def generate(out: Path, scale: float, months: int = 60, seed: int = 7850, write_from: int = 0) -> dict:
     """The landing area of `months` months at `scale`; with `write_from`, only the months from that index on
-    are written (the earlier ones are drawn all the same, so every month's files are the same bytes)."""
+    are written (the earlier ones are drawn all the same, so every month's files are the same bytes). The
+    counts returned: `rows` of every month, `files` and the kinds of the files written."""
     rng = np.random.default_rng(seed)
     cities, projects = sizes(scale)
     city_codes = np.array([f"LAO{i:05d}" for i in range(cities)])
