@@ -16,6 +16,7 @@ does not wait for next month's data. `smartcity summary` and `report` say it can
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -157,15 +158,23 @@ def remount(folder: Path, mode: str) -> None:
 
 
 def fill(disk: Path) -> Path:
-    """Fill the file system of `disk` up to the last byte."""
+    """Fill the file system of `disk` up to the last byte. Unbuffered writes, halving the chunk on ENOSPC: a
+    buffered file kept the bytes that did not fit and raised ENOSPC again when closed, depending on how much
+    room the copied state happened to leave."""
     filler = disk / "filler"
-    with filler.open("wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError:
-            pass
+    descriptor = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        chunk = 1 << 20
+        while chunk:
+            try:
+                os.write(descriptor, bytes(chunk))
+            except OSError as error:
+                if error.errno != errno.ENOSPC:
+                    raise
+                chunk //= 2
+    finally:
+        os.close(descriptor)
+    assert shutil.disk_usage(disk).free < 4096, f"{disk} still has room"
     return filler
 
 
