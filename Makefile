@@ -31,8 +31,8 @@ run: $(INSTALLED)
 	@$(VENV)/bin/smartcity run
 
 # Everything: lint, then the unit, component and end-to-end tests in one run on both cores (the e2e tests run the
-# real Airflow DAG and `dbt build` with every dbt data test and unit test), the deployment, and Superset with the
-# dashboards.
+# real Airflow DAG and `dbt build` with every dbt data test; dbt's unit tests run once, on the sample's build
+# database), the deployment, and Superset with the dashboards.
 test: lint suite deploy-test superset-test
 
 lint: $(INSTALLED)
@@ -42,8 +42,9 @@ lint: $(INSTALLED)
 	@$(VENV)/bin/mypy
 	@cd dbt_project && ../$(VENV)/bin/sqlfluff lint models snapshots tests/singular --disable-progress-bar
 
-# pytest-xdist on both cores, a test module's tests on one worker (loadscope) so its module fixtures run once.
-XDIST := -n 2 --dist loadscope
+# pytest-xdist on both cores, a test module's tests on one worker so its module fixtures run once, and the modules
+# that read the sample's run on the same one (groups set in tests/conftest.py).
+XDIST := -n 2 --dist loadgroup
 
 suite: $(INSTALLED) browser
 	@echo "==> Unit, component and end-to-end tests (the real Airflow DAG, dbt build, the published warehouse)"
