@@ -11,7 +11,7 @@ export AIRFLOW_HOME ?= $(CURDIR)/.airflow
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := False
 
-.PHONY: setup run test test-deploy lint suite unit e2e browser sample clean bench
+.PHONY: setup run test test-long lint suite unit e2e browser sample clean bench
 
 setup: $(INSTALLED)
 
@@ -32,13 +32,13 @@ run: $(INSTALLED)
 
 # Every test of the pipeline: lint, then the unit, component and end-to-end tests in one run on both cores (the
 # e2e tests run the real Airflow DAG and `dbt build` with every dbt data test; dbt's unit tests run once, on the
-# sample's build database). About 14 minutes from a clean clone.
+# sample's build database).
 test: lint suite
 
-# The long checks of the deployment, on their own (about 10 minutes, and Superset's virtualenv on a first run):
-# docker-compose.yml's services as processes on PostgreSQL, and Superset with the dashboards. CI (.ci/run) runs
-# them after `make test`.
-test-deploy: deploy-test superset-test
+# The long checks, on their own (about 20 minutes, and Superset's virtualenv on a first run): resilience (runs
+# killed at each failpoint, full and read-only disks, BI readers during a publication), docker-compose.yml's
+# services as processes on PostgreSQL, and Superset with the dashboards. CI (.ci/run) runs them after `make test`.
+test-long: resilience-test deploy-test superset-test
 
 lint: $(INSTALLED)
 	@echo "==> Lint: ruff (Python), mypy (types of include/smartcity), sqlfluff (dbt SQL)"
@@ -53,15 +53,21 @@ XDIST := -n 2 --dist loadscope
 
 suite: $(INSTALLED) browser
 	@echo "==> Unit, component and end-to-end tests (the real Airflow DAG, dbt build, the published warehouse)"
-	@$(VENV)/bin/pytest -m "not deploy and not superset" -q $(XDIST) --durations=15
+	@$(VENV)/bin/pytest -m "not deploy and not superset and not resilience" -q $(XDIST) --durations=15
+
+# The pipeline's resilience, each scenario running the pipeline several times (marker `resilience`).
+.PHONY: resilience-test
+resilience-test: $(INSTALLED)
+	@echo "==> Resilience: runs killed at each failpoint, full and read-only disks, BI readers during a publication"
+	@$(VENV)/bin/pytest -m resilience -q $(XDIST) --durations=10
 
 unit: $(INSTALLED)
 	@echo "==> Unit and component tests"
-	@$(VENV)/bin/pytest -m "not e2e and not deploy and not superset" -q $(XDIST)
+	@$(VENV)/bin/pytest -m "not e2e and not deploy and not superset and not resilience" -q $(XDIST)
 
 e2e: $(INSTALLED) browser
 	@echo "==> End to end: the real Airflow DAG, dbt build with its tests, the published warehouse"
-	@$(VENV)/bin/pytest -m e2e -q $(XDIST)
+	@$(VENV)/bin/pytest -m "e2e and not resilience" -q $(XDIST)
 
 # The production deployment (docker-compose.yml) without Docker (tests/deploy/): the compose file against the
 # Compose Specification, then the same services as plain processes on a throwaway PostgreSQL cluster. PostgreSQL's

@@ -36,6 +36,9 @@ from tests.component.landing import HEADER, make_landing, query, run_steps, sett
 
 SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
 
+# A long check: `make test-long` runs it (Makefile).
+pytestmark = pytest.mark.resilience
+
 SUBMITTED = "T10:00:00+07:00"
 SUBMISSIONS = {
     "2024-01": {

@@ -41,6 +41,9 @@ from tests.component.landing import HEADER, make_landing, query, run_steps, sett
 SMARTCITY = str(Path(sys.executable).with_name("smartcity"))
 MIB = 1024 * 1024
 
+# A long check: `make test-long` runs it (Makefile).
+pytestmark = pytest.mark.resilience
+
 SUBMISSIONS = {
     "2024-01": {
         "cities.csv": HEADER

@@ -27,7 +27,7 @@ from sqlalchemy.pool import NullPool
 
 from smartcity.config import SAMPLE_LANDING
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.resilience]  # a long check: `make test-long` runs it
 
 READERS = 2
 FIRST_MONTHS = ["2023-04", "2023-05"]
