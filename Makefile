@@ -35,7 +35,7 @@ run: $(INSTALLED)
 # sample's build database).
 test: lint suite
 
-# The long checks, on their own (about 20 minutes, and Superset's virtualenv on a first run): resilience (runs
+# The long checks, on their own (about 12 minutes, Superset's virtualenv included): resilience (runs
 # killed at each failpoint, full and read-only disks, BI readers during a publication), docker-compose.yml's
 # services as processes on PostgreSQL, and Superset with the dashboards. CI (.ci/run) runs them after `make test`.
 test-long: resilience-test deploy-test superset-test

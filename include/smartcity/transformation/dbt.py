@@ -148,11 +148,6 @@ def _model_built_failpoint(event) -> None:
         failpoint("transform.model_built")
 
 
-def build_command(full_refresh: bool) -> list[str]:
-    """The pipeline's `dbt build`: everything but the unit tests (module docstring)."""
-    return ["build", *(["--full-refresh"] if full_refresh else []), "--exclude-resource-type", "unit_test"]
-
-
 def dbt_build(
     settings: Settings,
     report_month: date,
@@ -164,7 +159,8 @@ def dbt_build(
     `full_refresh`."""
     full = full_refresh or rebuild_from is None
     write_run_parameters(settings, report_month, None if full else rebuild_from)
-    nodes = _invoke(settings, build_command(full), manifest)
+    command = ["build", *(["--full-refresh"] if full else []), "--exclude-resource-type", "unit_test"]
+    nodes = _invoke(settings, command, manifest)
     scope = "full rebuild" if full else f"incremental from {rebuild_from:%Y-%m}"
     log.info("dbt build passed (%s): %d nodes", scope, len(nodes))
     return len(nodes)
