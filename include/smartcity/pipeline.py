@@ -197,16 +197,27 @@ def run_validate(settings: Settings, plan: RunPlan, record: StepRecord) -> dict:
 
 def earliest_month_changed(settings: Settings, plan: RunPlan) -> date | None:
     """The first month whose figures this run's rows can change: its earliest landing month, or an
-    earlier report month among the rows it accepted (late rows and corrections restate the past)."""
+    earlier report month among the rows of its months, those it accepted (late rows and corrections restate
+    the past) and those the last build had accepted from the same months (a month validated again can
+    quarantine a row it accepted before: its report month changes too)."""
     if not plan.months:
         return None
     with connect(settings.pipeline_db, read_only=True) as con:
-        earliest_report = con.execute(
-            "select min(report_month) from validated.submissions "
-            "where list_contains(?, strftime(received_month, '%Y-%m'))",
-            [plan.months],
-        ).fetchone()[0]
-    return min([*plan.month_dates, *([earliest_report] if earliest_report else [])])
+        sources = ["validated.submissions"]
+        if con.execute(
+            "select count(*) from duckdb_tables() "
+            "where schema_name = 'intermediate' and table_name = 'int_submissions_current'"
+        ).fetchone()[0]:
+            sources.append("intermediate.int_submissions_current")
+        earliest = [
+            con.execute(
+                f"select min(report_month) from {source} "  # noqa: S608 (fixed names above)
+                "where list_contains(?, strftime(received_month, '%Y-%m'))",
+                [plan.months],
+            ).fetchone()[0]
+            for source in sources
+        ]
+    return min([*plan.month_dates, *(month for month in earliest if month is not None)])
 
 
 @_step("transform")
@@ -228,7 +239,7 @@ def run_transform(settings: Settings, plan: RunPlan, record: StepRecord) -> None
         full_refresh=plan.rebuild,
         manifest=manifest,
     )
-    docs = dbt_docs(settings, manifest)
+    docs = dbt_docs(settings, manifest, plan.fingerprint)
     record.counts = {
         "nodes": nodes,
         "rebuilt_from": f"{rebuild_from:%Y-%m}" if rebuild_from and not plan.rebuild else "all months",

@@ -2,7 +2,9 @@
 
 January is published first; February then arrives with a late correction of January, so the incremental
 run must rebuild from January on; March then arrives on time, so its run rebuilds March alone and keeps
-January and February as built. A second warehouse processes the three months in one full build.
+January and February as built. Last, a delayed file lands in February's folder: BBB's February report, sent
+before February's deadline, so BBB leaves February's missing submissions (a row an incremental run must
+delete, not only replace). A second warehouse processes every file in one full build.
 """
 
 from __future__ import annotations
@@ -44,6 +46,12 @@ SUBMISSIONS = {
         + "BBB,B1,2024-03,100,1900000,completed,,,2024-04-05T10:00:00+07:00\n"
     },
 }
+# Sent on 10 March (before February's deadline, 15 March), received after March was published.
+DELAYED = (
+    "2024-02",
+    "february-delayed.csv",
+    HEADER + "BBB,B1,2024-02,85,700000,in_progress,,,2024-03-10T10:00:00+07:00\n",
+)
 TABLES = [
     "marts.city_progress_monthly",
     "marts.program_summary_monthly",
@@ -57,6 +65,7 @@ TABLES = [
     "marts.city_index_changes",
     "marts.index_dimension_leaders",
     "dq.city_quality_monthly",
+    "dq.missing_submissions",
 ]
 
 
@@ -77,7 +86,7 @@ def published(settings) -> dict[str, list[tuple]]:
         table: query(
             settings.warehouse,
             f"select * exclude (first_submitted_at) from {table} order by all"  # noqa: S608 (fixed names)
-            if table.startswith("dq.")
+            if table == "dq.city_quality_monthly"
             else f"select * from {table} order by all",  # noqa: S608 (fixed names)
         )
         for table in TABLES
@@ -94,28 +103,59 @@ def builds(tmp_path_factory):
         {"SMARTCITY_LANDING": str(incremental_landing), "SMARTCITY_WAREHOUSE": str(base / "a.duckdb")}
     )
     steps(incremental, date(2024, 1, 1))
+    docs_generated_at = docs_page(incremental).stat().st_mtime_ns
     rebuilds_from = []
     for month in ("2024-02", "2024-03"):
         ((name, text),) = SUBMISSIONS[month].items()
         (incremental_landing / "submissions" / month).mkdir()
         (incremental_landing / "submissions" / month / name).write_text(text, encoding="utf-8")
         rebuilds_from.append(steps(incremental))
+    missing_before_delayed = missing(incremental)
+    month, name, text = DELAYED
+    (incremental_landing / "submissions" / month / name).write_text(text, encoding="utf-8")
+    rebuilds_from.append(steps(incremental))
     full_landing = make_landing(base / "b", SUBMISSIONS)
+    (full_landing / "submissions" / month / name).write_text(text, encoding="utf-8")
     full = load_settings(
         {"SMARTCITY_LANDING": str(full_landing), "SMARTCITY_WAREHOUSE": str(base / "b.duckdb")}
     )
     steps(full)
-    return published(incremental), published(full), rebuilds_from, incremental, full
+    return (
+        published(incremental),
+        published(full),
+        rebuilds_from,
+        incremental,
+        full,
+        missing_before_delayed,
+        docs_generated_at,
+    )
+
+
+def docs_page(settings):
+    return settings.reports_dir / "dbt-docs" / "index.html"
+
+
+def missing(settings) -> list[tuple]:
+    return query(settings.warehouse, "select city_code, month from dq.missing_submissions order by all")
 
 
 def test_the_late_row_makes_the_incremental_run_start_in_january_and_march_starts_in_march(builds):
     from datetime import date
 
-    assert builds[2] == [date(2024, 1, 1), date(2024, 3, 1)]
+    # The delayed file's run validates February's folder again, whose late January row starts it in January.
+    assert builds[2] == [date(2024, 1, 1), date(2024, 3, 1), date(2024, 1, 1)]
+
+
+def test_a_delayed_report_sent_in_time_takes_the_city_off_the_missing_list(builds):
+    incremental, full, _, settings, _, missing_before, _ = builds
+    february = date(2024, 2, 1)
+    assert ("BBB", february) in missing_before
+    assert ("BBB", february) not in missing(settings)
+    assert incremental["dq.missing_submissions"] == full["dq.missing_submissions"]
 
 
 def test_an_incremental_month_equals_a_full_rebuild(builds):
-    incremental, full, _, _, _ = builds
+    incremental, full = builds[0], builds[1]
     for table in TABLES:
         assert incremental[table] == full[table], table
     assert len(full["marts.city_progress_monthly"]) == 6
@@ -124,6 +164,8 @@ def test_an_incremental_month_equals_a_full_rebuild(builds):
 # The incremental models every roll-up reads, compared in the build databases (they are not published).
 INCREMENTAL_STATE = [
     "intermediate.int_submissions_current",
+    "intermediate.int_city_first_reports",
+    "intermediate.int_city_reporting_monthly",
     "intermediate.int_projects_state_as_of_month",
     "intermediate.int_projects_planned_progress",
     "intermediate.int_projects_monthly",
@@ -148,10 +190,21 @@ def test_the_incremental_state_equals_a_full_rebuild(builds):
 def test_the_incremental_run_really_was_incremental(builds):
     settings = builds[3]
     log = (settings.state_dir / "dbt_logs" / "dbt.log").read_text(encoding="utf-8", errors="replace")
-    last_build = log.split("Running with dbt")[-2]  # the build (the docs generation runs after it)
+    # The last dbt command that ran models (the docs generation, when it runs, comes after it).
+    last_build = next(s for s in reversed(log.split("Running with dbt")) if "Finished running" in s)
     assert "--full-refresh" not in last_build
-    for model in ("int_submissions_current", "int_projects_state_as_of_month", "int_projects_monthly"):
-        assert f"created sql incremental model intermediate.{model} " in last_build, model
+    for model in (
+        "intermediate.int_submissions_current",
+        "intermediate.int_projects_state_as_of_month",
+        "intermediate.int_projects_monthly",
+        "intermediate.int_city_first_reports",
+        "intermediate.int_city_reporting_monthly",
+        "marts.city_progress_monthly",
+        "marts.obstacle_ranking_monthly",
+        "dq.city_quality_monthly",
+        "dq.missing_submissions",
+    ):
+        assert f"created sql incremental model {model} " in last_build, model
 
 
 def test_a_new_month_does_not_make_dbt_parse_the_project_again(builds):
@@ -163,5 +216,21 @@ def test_a_new_month_does_not_make_dbt_parse_the_project_again(builds):
     assert perf["parsed_path_count"] == 0
     with duckdb.connect(str(settings.pipeline_db), read_only=True) as con:
         assert con.execute("select * from pipeline.run_parameters").fetchall() == [
-            (date(2024, 3, 1), date(2024, 3, 1))
+            (date(2024, 3, 1), date(2024, 1, 1))
         ]
+
+
+def test_the_dbt_docs_are_generated_again_only_when_the_project_changed(builds):
+    """The months after the first changed no model: their runs kept the page the first run generated. A
+    different build fingerprint (a changed model, registry or index setting) generates it again."""
+    from smartcity.transformation.dbt import dbt_docs
+
+    settings, generated_at = builds[3], builds[6]
+    page = docs_page(settings)
+    assert page.stat().st_mtime_ns == generated_at
+    log = (settings.state_dir / "dbt_logs" / "dbt.log").read_text(encoding="utf-8", errors="replace")
+    assert "Catalog written" not in log.split("Running with dbt")[-1]  # the last run's last dbt command
+    assert dbt_docs(settings, fingerprint="a changed project") == page
+    assert page.stat().st_mtime_ns != generated_at
+    assert "<html" in page.read_text(encoding="utf-8")[:2000].lower()
+    assert (page.parent / ".generated-for").read_text().startswith("a changed project dbt ")

@@ -77,6 +77,40 @@ def test_a_change_of_meaning_changes_the_fingerprint_and_a_comment_or_layout_doe
     assert fingerprint(root) != original
 
 
+def test_how_dbt_stores_a_model_is_not_its_meaning_and_what_it_computes_is(tmp_path):
+    """Changing the incremental strategy of the index's models (SQL and Python) keeps the fingerprint; a
+    change of what a Python model passes the computation does not."""
+    root = copy_of_methodology(tmp_path)
+    original = fingerprint(root)
+    sql = root / "dbt_project/models/marts/index/city_index_monthly.sql"
+    text = sql.read_text(encoding="utf-8")
+    assert "incremental_strategy='replace_months'" in text
+    sql.write_text(
+        text.replace(
+            "incremental_strategy='replace_months',",
+            "incremental_strategy='delete+insert',\n    unique_key=['city_code', 'month'],",
+        ),
+        encoding="utf-8",
+    )
+    python = root / "dbt_project/models/intermediate/index/int_city_index_rank_bands.py"
+    source = python.read_text(encoding="utf-8")
+    assert 'incremental_strategy="replace_months",' in source
+    python.write_text(
+        source.replace(
+            'incremental_strategy="replace_months",',
+            'incremental_strategy="delete+insert",\n        unique_key=["city_code", "month"],',
+        ),
+        encoding="utf-8",
+    )
+    assert fingerprint(root) == original
+
+    sql.write_text(text.replace("interval 2 month", "interval 3 month", 1), encoding="utf-8")
+    assert fingerprint(root) != original
+    sql.write_text(text, encoding="utf-8")
+    python.write_text(source.replace("dbt.is_incremental", "not dbt.is_incremental", 1), encoding="utf-8")
+    assert fingerprint(root) != original
+
+
 def test_a_weights_override_is_a_version_of_its_own():
     assert methodology_version(None) == METHODOLOGY_VERSION
     assert methodology_version(dict(DEFAULT_WEIGHTS)) == METHODOLOGY_VERSION

@@ -4,16 +4,38 @@
 -- submitted_at on or before the deadline (as city_quality_monthly's on_time). Listed cities either sent
 -- nothing for the month, had every row quarantined, or reported late; files_received and rows_accepted (the
 -- month's landing folder) tell which.
+-- Incremental: a run recomputes the months from rebuild_from() on. Replacing those months as a whole matters
+-- here: a delayed file submitted before the deadline takes a city off the list.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+    on_schema_change='fail',
+) }}
+
 with certified as (
     select * from {{ ref('int_cities_certified_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
+),
+
+-- Every report month of each city (the months before rebuild_from() too: last_month_reported looks back).
+first_reports as (
+    select * from {{ ref('int_city_first_reports') }}
 ),
 
 accepted as (
     select * from {{ ref('int_submissions_current') }}
+    {% if is_incremental() %}
+        where received_month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 quarantined as (
     select * from {{ ref('stg_audit__quarantine') }}
+    {% if is_incremental() %}
+        where received_month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 deadlines as (
@@ -27,17 +49,8 @@ deadlines as (
     from certified
 ),
 
--- When each city first had an accepted row for each report month: a month is reported by a deadline when
--- this is before it (one row per city and report month, so the range join below stays small).
-first_reports as (
-    select
-        city_code,
-        report_month,
-        min(submitted_at) as first_submitted_at
-    from accepted
-    group by city_code, report_month
-),
-
+-- A month is reported by a deadline when its first accepted row was submitted before it (first_reports has
+-- one row per city and report month, so this range join stays small).
 reported_in_time as (
     select
         deadlines.city_code,

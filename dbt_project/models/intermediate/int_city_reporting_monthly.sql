@@ -3,20 +3,48 @@
 -- superseded by a later submission, or quarantined. Certified cities that sent nothing have a row of zeros.
 -- on_time: the city reported the month itself (a current or superseded row with that report_month)
 -- submitted on or before the deadline, the 15th of the following month at 23:59:59 Bangkok time.
+-- Incremental: a run recomputes the months from rebuild_from() on, from the rows received in them. An earlier
+-- month cannot change: rows are received in their landing month, and a run's rows supersede only rows of
+-- report months from rebuild_from() on, received in those months or later.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+) }}
+
 with cities as (
     select * from {{ ref('stg_registry__cities') }}
 ),
 
 certified as (
     select * from {{ ref('int_cities_certified_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 accepted as (
     select * from {{ ref('int_submissions_current') }}
+    {% if is_incremental() %}
+        where received_month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 quarantined as (
     select * from {{ ref('stg_audit__quarantine') }}
+    {% if is_incremental() %}
+        where received_month >= {{ rebuild_from() }}
+    {% endif %}
+),
+
+first_reports as (
+    select
+        city_code,
+        report_month as month,
+        first_submitted_at
+    from {{ ref('int_city_first_reports') }}
+    {% if is_incremental() %}
+        where report_month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 accepted_counts as (
@@ -37,15 +65,6 @@ quarantined_counts as (
     from quarantined
     inner join cities on quarantined.city_code = cities.city_code
     group by quarantined.city_code, quarantined.received_month
-),
-
-first_reports as (
-    select
-        city_code,
-        report_month as month,
-        min(submitted_at) as first_submitted_at
-    from accepted
-    group by city_code, report_month
 ),
 
 city_months as (

@@ -4,8 +4,7 @@
 -- for a full refresh when the registry or models change (the only changes to earlier months).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['project_code', 'month'],
+    incremental_strategy='replace_months',
 ) }}
 
 with projects as (

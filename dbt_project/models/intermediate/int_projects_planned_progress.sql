@@ -3,8 +3,7 @@
 -- Incremental like int_projects_state_as_of_month: the plan of a past month only changes with the registry.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['project_code', 'month'],
+    incremental_strategy='replace_months',
 ) }}
 
 with projects as (

@@ -4,8 +4,7 @@
 -- can change, late rows included); the pipeline asks for a full refresh when the registry or models change.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['project_code', 'month'],
+    incremental_strategy='replace_months',
 ) }}
 
 with projects as (

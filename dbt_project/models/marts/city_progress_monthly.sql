@@ -1,12 +1,26 @@
 -- Each certified city's progress in each month (contract section 4). Cancelled projects are left out
 -- of every figure; a city whose projects are all cancelled still has a row (progress NULL).
+-- Incremental: a run recomputes the months from rebuild_from() on (each month reads its own month only).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+    on_schema_change='fail',
+) }}
+
 with certified as (
     select * from {{ ref('int_cities_certified_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 project_months as (
     select * from {{ ref('int_projects_monthly') }}
-    where not is_cancelled
+    where
+        not is_cancelled
+        {% if is_incremental() %}
+            and month >= {{ rebuild_from() }}
+        {% endif %}
 ),
 
 rolled_up as (

@@ -1,8 +1,18 @@
 -- What holds projects back: for each month, how many projects of certified cities list each obstacle in
 -- their state as of the month (cancelled projects included), ranked 1 = most; ties share a rank (dense).
 -- Obstacles no project lists that month have no row.
+-- Incremental: a run recomputes the months from rebuild_from() on (each month reads its own month only).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+    on_schema_change='fail',
+) }}
+
 with project_months as (
     select * from {{ ref('int_projects_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 obstacles as (

@@ -1,5 +1,6 @@
 """The transform step: `dbt build` (seeds, snapshots, models, data tests) on the build database, then
-`dbt docs generate` so the model documentation is published with each run.
+`dbt docs generate` so the model documentation is published with each run (generated again only when the
+project changed).
 
 dbt's unit tests are left out of the pipeline's build, as dbt advises for production: their inputs are fixed,
 so they say nothing new about a month's data, and they were a quarter of a small run's build. `make test` runs
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 
 DOCS_FOLDER = "dbt-docs"  # under the reports folder: the dbt documentation site, one static HTML file
+DOCS_STAMP = ".generated-for"  # beside it: the build fingerprint and dbt version it was generated for
 
 
 class TransformError(PermanentError):
@@ -166,11 +168,27 @@ def dbt_build(
     return len(nodes)
 
 
-def dbt_docs(settings: Settings, manifest: Manifest | None = None) -> Path:
-    """Generate the dbt documentation site as one static HTML file in the reports folder."""
-    _invoke(settings, ["docs", "generate", "--static"], manifest)
+def dbt_docs(settings: Settings, manifest: Manifest | None = None, fingerprint: str | None = None) -> Path:
+    """The dbt documentation site as one static HTML file in the reports folder.
+
+    Generated again only when what it shows can have changed: the site is the project (models, tests,
+    descriptions) and the catalog of the tables' columns, never their rows. So a run whose build `fingerprint`
+    (every project file, the registry, the index settings: planning.build_fingerprint) and dbt version are
+    those the page was generated for keeps the page, and saves reading the whole catalog (seconds at
+    national scale). Without a fingerprint the page is always generated."""
+    from dbt.version import __version__ as dbt_version
+
     target = settings.reports_dir / DOCS_FOLDER
+    page, stamp = target / "index.html", target / DOCS_STAMP
+    generated_for = f"{fingerprint} dbt {dbt_version}\n" if fingerprint else None
+    if generated_for and page.is_file() and stamp.is_file() and stamp.read_text() == generated_for:
+        log.info("dbt docs: the project and the tables' columns are as documented in %s", page)
+        return page
+    _invoke(settings, ["docs", "generate", "--static"], manifest)
     target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(settings.state_dir / "dbt_target" / "static_index.html", target / "index.html")
-    log.info("dbt docs: %s", target / "index.html")
-    return target / "index.html"
+    stamp.unlink(missing_ok=True)  # a page copied half-way must not pass for the one generated before
+    shutil.copyfile(settings.state_dir / "dbt_target" / "static_index.html", page)
+    if generated_for:
+        stamp.write_text(generated_for)
+    log.info("dbt docs: %s", page)
+    return page

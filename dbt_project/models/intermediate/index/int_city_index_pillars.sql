@@ -9,8 +9,7 @@
 -- before it for the reporting window, and the reports up to it).
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['city_code', 'month'],
+    incremental_strategy='replace_months',
     on_schema_change='fail',
 ) }}
 

@@ -17,8 +17,7 @@ from smartcity.index.uncertainty_inputs import design_from_config, measured_matr
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key=["city_code", "month"],
+        incremental_strategy="replace_months",
         on_schema_change="fail",
     )
     # dbt passes a Python model only the settings it reads with dbt.config.get("<literal name>").

@@ -4,8 +4,7 @@
 -- Incremental: the months from rebuild_from() on, each compared with the month before it.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['city_code', 'month', 'pillar'],
+    incremental_strategy='replace_months',
     on_schema_change='fail',
 ) }}
 {%- set weights = index_weights() %}

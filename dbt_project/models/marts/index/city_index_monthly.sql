@@ -11,8 +11,7 @@
 
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['city_code', 'month'],
+    incremental_strategy='replace_months',
     on_schema_change='fail',
 ) }}
 

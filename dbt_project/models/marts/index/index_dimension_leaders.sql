@@ -7,8 +7,7 @@
 -- Incremental: the months from rebuild_from() on.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['dimension_code', 'month', 'city_code'],
+    incremental_strategy='replace_months',
     on_schema_change='fail',
 ) }}
 

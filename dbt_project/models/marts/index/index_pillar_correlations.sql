@@ -4,8 +4,7 @@
 -- Incremental: a run recomputes the months from rebuild_from() on.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['month', 'pillar_a', 'pillar_b'],
+    incremental_strategy='replace_months',
     on_schema_change='fail',
 ) }}
 {%- set indicators = index_pillars() + ['disbursement'] %}

@@ -18,8 +18,7 @@ from smartcity.index.uncertainty_inputs import weights_from
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key=["month", "pillar", "weight_change"],
+        incremental_strategy="replace_months",
         on_schema_change="fail",
     )
     weights = weights_from(dbt.ref("int_index_weights").df())

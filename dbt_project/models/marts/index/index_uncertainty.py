@@ -27,8 +27,7 @@ COLUMNS = {
 def model(dbt, session):
     dbt.config(
         materialized="incremental",
-        incremental_strategy="delete+insert",
-        unique_key=["month", "source"],
+        incremental_strategy="replace_months",
         on_schema_change="fail",
     )
     # dbt passes a Python model only the settings it reads with dbt.config.get("<literal name>").

@@ -5,8 +5,7 @@
 -- normalised over the weighted pillars. Incremental: the months from rebuild_from() on.
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
-    unique_key=['month', 'pillar'],
+    incremental_strategy='replace_months',
     on_schema_change='fail',
 ) }}
 
