@@ -32,6 +32,8 @@ SUBMISSIONS = {
     "2024-01": {
         "january.csv": HEADER
         + "AAA,A1,2024-01,50,100000,in_progress,BUDGET,,2024-02-05T10:00:00+07:00\n"
+        # A report of a month before the first landing month: the state of A2 until it reports again.
+        + "AAA,A2,2023-12,2,0,in_progress,,,2024-02-05T10:00:00+07:00\n"
         + "BBB,B1,2024-01,80,500000,in_progress,,,2024-02-05T10:00:00+07:00\n"
     },
     "2024-02": {
@@ -66,6 +68,9 @@ TABLES = [
     "marts.index_dimension_leaders",
     "dq.city_quality_monthly",
     "dq.missing_submissions",
+    "bi.city_progress_monthly",
+    "bi.city_quality_monthly",
+    "bi.city_index_monthly",
 ]
 
 
@@ -86,7 +91,7 @@ def published(settings) -> dict[str, list[tuple]]:
         table: query(
             settings.warehouse,
             f"select * exclude (first_submitted_at) from {table} order by all"  # noqa: S608 (fixed names)
-            if table == "dq.city_quality_monthly"
+            if table.endswith(".city_quality_monthly")
             else f"select * from {table} order by all",  # noqa: S608 (fixed names)
         )
         for table in TABLES
@@ -168,7 +173,7 @@ INCREMENTAL_STATE = [
     "intermediate.int_city_reporting_monthly",
     "intermediate.int_projects_state_as_of_month",
     "intermediate.int_projects_planned_progress",
-    "intermediate.int_projects_monthly",
+    "intermediate.int_projects_state_as_of_month",
 ]
 
 
@@ -179,6 +184,16 @@ def test_the_incremental_state_equals_a_full_rebuild(builds):
         rows = query(full.pipeline_db, sql)
         assert query(incremental.pipeline_db, sql) == rows, table
         assert rows, table
+    # A2's report of December 2023, before the first landing month, is its state until February.
+    assert query(
+        incremental.pipeline_db,
+        "select month, state_report_month, progress_pct from intermediate.int_projects_state_as_of_month "
+        "where project_code = 'A2' order by month",
+    ) == [
+        (date(2024, 1, 1), date(2023, 12, 1), 2.0),
+        (date(2024, 2, 1), date(2024, 2, 1), 5.0),
+        (date(2024, 3, 1), date(2024, 3, 1), 25.0),
+    ]
     # The late correction of January, received in February, superseded January's row.
     assert query(
         incremental.pipeline_db,
@@ -196,13 +211,16 @@ def test_the_incremental_run_really_was_incremental(builds):
     for model in (
         "intermediate.int_submissions_current",
         "intermediate.int_projects_state_as_of_month",
-        "intermediate.int_projects_monthly",
+        "intermediate.int_projects_state_as_of_month",
         "intermediate.int_city_first_reports",
         "intermediate.int_city_reporting_monthly",
         "marts.city_progress_monthly",
         "marts.obstacle_ranking_monthly",
         "dq.city_quality_monthly",
         "dq.missing_submissions",
+        "bi.city_progress_monthly",
+        "bi.city_quality_monthly",
+        "bi.city_index_monthly",
     ):
         assert f"created sql incremental model {model} " in last_build, model
 
@@ -234,3 +252,44 @@ def test_the_dbt_docs_are_generated_again_only_when_the_project_changed(builds):
     assert page.stat().st_mtime_ns != generated_at
     assert "<html" in page.read_text(encoding="utf-8")[:2000].lower()
     assert (page.parent / ".generated-for").read_text().startswith("a changed project dbt ")
+
+
+def test_the_big_tables_tests_read_the_rebuilt_months_and_still_catch_what_is_in_them(builds, tmp_path):
+    """The uniqueness test of int_projects_state_as_of_month reads only the months from rebuild_from on (the
+    earlier ones were tested when written): a duplicate in February is not read when March is rebuilt, one in
+    March is, and a full rebuild reads both. A row without a month is read in every case (not_null fails)."""
+    import shutil
+
+    from dbt.cli.main import dbtRunner
+
+    from smartcity.transformation.dbt import _arguments
+
+    settings = builds[3]
+    copy = load_settings(
+        {"SMARTCITY_LANDING": settings.landing, "SMARTCITY_WAREHOUSE": str(tmp_path / "c.duckdb")}
+    )
+    shutil.copytree(settings.state_dir, copy.state_dir)
+    with duckdb.connect(str(copy.pipeline_db)) as con:
+        for month in ("2024-02-01", "2024-03-01"):
+            con.execute(
+                "insert into intermediate.int_projects_state_as_of_month "
+                "select * from intermediate.int_projects_state_as_of_month where month = ? limit 1",
+                [month],
+            )
+        con.execute(
+            "insert into intermediate.int_projects_state_as_of_month "
+            "select * replace (null as month) from intermediate.int_projects_state_as_of_month limit 1"
+        )
+
+    def failures(rebuild_from: date) -> dict[str, int]:
+        with duckdb.connect(str(copy.pipeline_db)) as con:
+            con.execute("update pipeline.run_parameters set rebuild_from = ?", [rebuild_from])
+        selected = [
+            "unique_combination_int_projects_state_as_of_month_project_code__month",
+            "not_null_int_projects_state_as_of_month_month",
+        ]
+        result = dbtRunner().invoke(_arguments(copy, ["test", "--select", *selected]))
+        return {r.node.name.split("_int_")[0]: r.failures for r in result.result.results}
+
+    assert failures(date(2024, 3, 1)) == {"unique_combination": 1, "not_null": 1}
+    assert failures(date(1900, 1, 1)) == {"unique_combination": 2, "not_null": 1}

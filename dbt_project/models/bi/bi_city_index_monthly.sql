@@ -1,8 +1,19 @@
 -- marts.city_index_monthly for BI tools: names beside the code, the list of imputed pillars as text (a
 -- list type is unknown to most BI drivers), and the change of score and peer-group rank since the month
 -- before.
+-- Incremental: the months from rebuild_from() on, read with the month before them for the changes (names
+-- change only with the registry, which rebuilds everything).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+    on_schema_change='fail',
+) }}
+
 with city_index as (
     select * from {{ ref('city_index_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }} - interval 1 month
+    {% endif %}
 ),
 
 cities as (
@@ -46,3 +57,6 @@ final as (
 )
 
 select * from final
+{% if is_incremental() %}
+    where month >= {{ rebuild_from() }}
+{% endif %}

@@ -1,8 +1,19 @@
 -- marts.city_progress_monthly for BI tools: the city's names beside its code, and the programme's own
 -- figure of the month beside each city's. An average of progress_pct over cities is NOT the programme's
 -- progress (it ignores the budgets): weight by budget_thb, or read program_progress_pct.
+-- Incremental: the months from rebuild_from() on (names change only with the registry, which rebuilds
+-- everything).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+    on_schema_change='fail',
+) }}
+
 with city_progress as (
     select * from {{ ref('city_progress_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 cities as (

@@ -1,7 +1,18 @@
 -- dq.city_quality_monthly for BI tools: names beside the code, and whether a city that was not on time
 -- reported late or not at all (on_time alone cannot tell them apart).
+-- Incremental: the months from rebuild_from() on (names change only with the registry, which rebuilds
+-- everything).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='replace_months',
+    on_schema_change='fail',
+) }}
+
 with quality as (
     select * from {{ ref('city_quality_monthly') }}
+    {% if is_incremental() %}
+        where month >= {{ rebuild_from() }}
+    {% endif %}
 ),
 
 cities as (

@@ -2,6 +2,9 @@
 -- carried forward; a project never reported is at 0 %, 0 baht, not_started.
 -- Incremental: a run rebuilds only the months from rebuild_from() on (the earliest month its new rows
 -- can change, late rows included); the pipeline asks for a full refresh when the registry or models change.
+-- It reads only the reports that can be a rebuilt month's state: those of the rebuilt months, and the state
+-- as of the month before them as the last build left it (earlier report months cannot change), instead of
+-- every report ever sent.
 {{ config(
     materialized='incremental',
     incremental_strategy='replace_months',
@@ -19,8 +22,38 @@ months as (
 ),
 
 current_rows as (
-    select * from {{ ref('int_submissions_current') }}
-    where not is_superseded
+    select
+        project_code,
+        report_month,
+        progress_pct,
+        spend_to_date_thb,
+        status,
+        obstacles
+    from {{ ref('int_submissions_current') }}
+    where
+        not is_superseded
+        {% if is_incremental() %}
+            -- Reports of months before the spine's first month too: no built month holds their state
+            -- when the rebuild starts at that first month.
+            and (
+                report_month >= {{ rebuild_from() }}
+                or report_month < (select min(spine.month) from {{ ref('int_months') }} as spine)
+            )
+        {% endif %}
+    {% if is_incremental() %}
+        union all
+        -- Each project's state as of the month before the first rebuilt one: its latest report before
+        -- rebuild_from(), as the last build left it.
+        select
+            project_code,
+            state_report_month as report_month,
+            progress_pct,
+            spend_to_date_thb,
+            status,
+            obstacles
+        from {{ this }}
+        where month = {{ rebuild_from() }} - interval 1 month and has_report
+    {% endif %}
 ),
 
 project_months as (
