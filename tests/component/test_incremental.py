@@ -293,3 +293,26 @@ def test_the_big_tables_tests_read_the_rebuilt_months_and_still_catch_what_is_in
 
     assert failures(date(2024, 3, 1)) == {"unique_combination": 1, "not_null": 1}
     assert failures(date(1900, 1, 1)) == {"unique_combination": 2, "not_null": 1}
+
+
+def test_the_marts_audit_checks_the_months_the_build_rewrote(builds):
+    """March's run rebuilt March alone: its audit checked March's lines of the marts, no earlier month's. The
+    delayed file's run rebuilt every month from January: its audit checked them all."""
+    from smartcity.validation.critical import marts_lines
+
+    settings = builds[3]
+    audits = query(
+        settings.pipeline_db,
+        "select cast(json_extract(counts, '$.lines') as integer) from pipeline.runs "
+        "where step = 'audit_marts' order by started_at",
+    )
+    with duckdb.connect(str(settings.pipeline_db), read_only=True) as con:
+        lines = marts_lines(con)  # the last build's months: January on
+    per_month = lines.groupby(lines["month"].dt.strftime("%Y-%m")).size().to_dict()
+    assert set(per_month) == {"2024-01", "2024-02", "2024-03"}
+    assert [count for (count,) in audits] == [
+        per_month["2024-01"],
+        per_month["2024-01"] + per_month["2024-02"],
+        per_month["2024-03"],
+        len(lines),
+    ]

@@ -1,7 +1,8 @@
 """Critical suites: checks that stop the run before anything is published.
 
 - `registry` (expectations/registry.json) on the registry as loaded, in the pull step before any month.
-- `marts` (expectations/marts.json) on the marts as built, in the publish step before the copy.
+- `marts` (expectations/marts.json) on the marts as built (the months the build rewrote), in the publish step
+  before the copy.
 
 Each suite run is recorded in dq.validation_runs (month = the run's report month), pass or fail. A failure
 raises `CriticalCheckFailed`, naming the suite, each failing expectation and examples of what failed, and
@@ -100,7 +101,6 @@ select
     cast(programme_value as double),
     cast(sum_over_cities as double)
 from totals
-order by all
 """
 
 
@@ -122,8 +122,18 @@ def registry_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(REGISTRY_LINES).df()
 
 
+# The months the last dbt build rewrote (transformation/dbt.py writes pipeline.run_parameters before it):
+# every month after a full rebuild, and when no build has recorded any.
+REBUILT_MONTHS = (
+    "month >= coalesce((select max(rebuild_from) from pipeline.run_parameters), date '1900-01-01')"
+)
+
+
 def marts_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return con.execute(MARTS_LINES).df()
+    """The marts' lines of the months the build rewrote: an incremental build leaves the earlier months as
+    the last publication, which passed this audit, had them (at national scale, 16,000 lines a month instead
+    of a million)."""
+    return con.execute(f"select * from ({MARTS_LINES}) where {REBUILT_MONTHS} order by all").df()  # noqa: S608
 
 
 def check_registry(
