@@ -124,11 +124,11 @@ def _month_report(settings: Settings):
 def _where_to_look(settings: Settings, report=None) -> str:
     """Full paths (never shortened) of what a person opens after a run."""
     from smartcity.transformation.dbt import DOCS_FOLDER
-    from smartcity.validation.data_docs import SITE_NAME
+    from smartcity.validation import data_docs_index
 
     places = [
         ("monthly report", report),
-        ("Data Docs", settings.state_dir / "gx" / "uncommitted" / "data_docs" / SITE_NAME / "index.html"),
+        ("Data Docs", data_docs_index(settings.state_dir)),
         ("dbt docs", settings.reports_dir / DOCS_FOLDER / "index.html"),
     ]
     return "\n".join(f"  {name:<26}: {path}" for name, path in places if path is not None and path.exists())

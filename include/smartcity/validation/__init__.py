@@ -1,1 +1,11 @@
 """Validation: the contract's row checks (Great Expectations), quarantine and the dq tables."""
+
+from pathlib import Path
+
+# The Data Docs site's name, and where its index is: here, not in data_docs.py, so that saying where to look
+# does not import Great Expectations (seconds at every `smartcity run`).
+SITE_NAME = "local_site"
+
+
+def data_docs_index(state_dir: Path) -> Path:
+    return state_dir / "gx" / "uncommitted" / "data_docs" / SITE_NAME / "index.html"

@@ -29,7 +29,6 @@ from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuil
 from great_expectations.render.view import DefaultJinjaPageView
 from jinja2 import pass_context
 
-SITE_NAME = "local_site"
 _MODULE = "smartcity.validation.data_docs"
 _PAGE_VIEW = {"module_name": _MODULE, "class_name": "EscapingPageView"}
 SITE_CONFIG: dict[str, Any] = {

@@ -102,7 +102,8 @@ class SuiteRunner:
         # Progress bars would flood the task logs with one line per metric batch.
         self.context.variables.progress_bars = ProgressBarsConfig(globally=False)
         self.context.variables.save()
-        from smartcity.validation.data_docs import SITE_CONFIG, SITE_NAME
+        from smartcity.validation import SITE_NAME
+        from smartcity.validation.data_docs import SITE_CONFIG
 
         # Data Docs readable offline (the stock index needs CDN scripts); see data_docs.py.
         if SITE_NAME in self.context.list_data_docs_sites():
@@ -142,7 +143,7 @@ class SuiteRunner:
 
     def build_docs(self) -> None:
         """Render the Data Docs pages of the results deferred so far, and the index, in one build."""
-        from smartcity.validation.data_docs import SITE_NAME
+        from smartcity.validation import SITE_NAME
 
         if self._pending_docs:
             from great_expectations.data_context.types.resource_identifiers import (
