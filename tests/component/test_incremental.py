@@ -316,3 +316,44 @@ def test_the_marts_audit_checks_the_months_the_build_rewrote(builds):
         per_month["2024-03"],
         len(lines),
     ]
+
+
+def test_a_model_that_gives_rows_of_an_earlier_month_fails_the_build(builds, tmp_path):
+    """replace_months keeps the months before rebuild_from: a model whose incremental run still gives such a
+    month (here int_city_first_reports without its filter) would add a second copy of those rows. The build
+    stops with the model's name instead."""
+    import shutil
+
+    from dbt.cli.main import dbtRunner
+
+    from smartcity.config import DBT_PROJECT_DIR
+    from smartcity.transformation.dbt import _arguments
+
+    settings = builds[3]
+    copy = load_settings(
+        {"SMARTCITY_LANDING": settings.landing, "SMARTCITY_WAREHOUSE": str(tmp_path / "c.duckdb")}
+    )
+    shutil.copytree(settings.state_dir, copy.state_dir)
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    model = project / "models" / "intermediate" / "int_city_first_reports.sql"
+    text = model.read_text(encoding="utf-8")
+    unfiltered = "where report_month >= {{ rebuild_from() }}"
+    assert unfiltered in text
+    model.write_text(text.replace(unfiltered, "where true"), encoding="utf-8")
+    with duckdb.connect(str(copy.pipeline_db)) as con:
+        con.execute("update pipeline.run_parameters set rebuild_from = date '2024-03-01'")
+        before = con.execute("select count(*) from intermediate.int_city_first_reports").fetchone()
+
+    arguments = _arguments(copy, ["build", "--select", "int_city_first_reports"])
+    for option in ("--project-dir", "--profiles-dir"):
+        arguments[arguments.index(option) + 1] = str(project)
+    result = dbtRunner().invoke(arguments)
+    assert not result.success
+    (failed,) = [r for r in result.result.results if str(r.status) == "error"]
+    assert (
+        "int_city_first_reports: the incremental run gave rows of a month before rebuild_from"
+        in failed.message
+    )
+    with duckdb.connect(str(copy.pipeline_db), read_only=True) as con:
+        assert con.execute("select count(*) from intermediate.int_city_first_reports").fetchone() == before
