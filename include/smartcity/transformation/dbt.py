@@ -26,6 +26,7 @@ from smartcity.failpoints import armed, failpoint
 from smartcity.state import connect
 
 if TYPE_CHECKING:
+    import duckdb
     from dbt.contracts.graph.manifest import Manifest
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,12 @@ def write_run_parameters(settings: Settings, report_month: date, rebuild_from: d
         con.execute(
             "insert into pipeline.run_parameters values (?, ?)", [report_month, rebuild_from or EVERY_MONTH]
         )
+
+
+def read_rebuild_from(con: duckdb.DuckDBPyConnection) -> date:
+    """The first month the last build rewrote (EVERY_MONTH after a full rebuild, or before any build)."""
+    row = con.execute("select max(rebuild_from) from pipeline.run_parameters").fetchone()
+    return row[0] if row and row[0] is not None else EVERY_MONTH
 
 
 def _arguments(settings: Settings, command: list[str]) -> list[str]:

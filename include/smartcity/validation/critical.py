@@ -122,18 +122,16 @@ def registry_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return con.execute(REGISTRY_LINES).df()
 
 
-# The months the last dbt build rewrote (transformation/dbt.py writes pipeline.run_parameters before it):
-# every month after a full rebuild, and when no build has recorded any.
-REBUILT_MONTHS = (
-    "month >= coalesce((select max(rebuild_from) from pipeline.run_parameters), date '1900-01-01')"
-)
-
-
 def marts_lines(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The marts' lines of the months the build rewrote: an incremental build leaves the earlier months as
-    the last publication, which passed this audit, had them (at national scale, 16,000 lines a month instead
-    of a million)."""
-    return con.execute(f"select * from ({MARTS_LINES}) where {REBUILT_MONTHS} order by all").df()  # noqa: S608
+    """The marts' lines of the months the last dbt build rewrote: an incremental build leaves the earlier
+    months as the last publication, which passed this audit, had them (at national scale, 16,000 lines a
+    month instead of a million). Every month after a full rebuild, or when no build has recorded any."""
+    from smartcity.transformation.dbt import read_rebuild_from
+
+    return con.execute(
+        f"select * from ({MARTS_LINES}) where month >= ? order by all",  # noqa: S608 (a constant)
+        [read_rebuild_from(con)],
+    ).df()
 
 
 def check_registry(
