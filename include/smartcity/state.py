@@ -55,6 +55,14 @@ create table if not exists pipeline.run_parameters (
     rebuild_from date not null
 );
 
+-- What the registry tables were last loaded from (one row): the registry files' checksums and the code that
+-- read them (ingestion/registry.py: registry_identity). A run with the same identity keeps the tables as
+-- they are, since loading them again would give the same rows.
+create table if not exists pipeline.registry_loaded (
+    identity varchar not null,
+    loaded_at timestamptz not null
+);
+
 -- A month is processed once a run that covered it has published the warehouse.
 create table if not exists pipeline.processed_months (
     month date primary key,

@@ -260,9 +260,7 @@ def test_the_big_tables_tests_read_the_rebuilt_months_and_still_catch_what_is_in
     March is, and a full rebuild reads both. A row without a month is read in every case (not_null fails)."""
     import shutil
 
-    from dbt.cli.main import dbtRunner
-
-    from smartcity.transformation.dbt import _arguments
+    from smartcity.transformation.dbt import run_dbt
 
     settings = builds[3]
     copy = load_settings(
@@ -288,7 +286,7 @@ def test_the_big_tables_tests_read_the_rebuilt_months_and_still_catch_what_is_in
             "unique_combination_int_projects_state_as_of_month_project_code__month",
             "not_null_int_projects_state_as_of_month_month",
         ]
-        result = dbtRunner().invoke(_arguments(copy, ["test", "--select", *selected]))
+        result = run_dbt(copy, ["test", "--select", *selected])
         return {r.node.name.split("_int_")[0]: r.failures for r in result.result.results}
 
     assert failures(date(2024, 3, 1)) == {"unique_combination": 1, "not_null": 1}
@@ -324,10 +322,8 @@ def test_a_model_that_gives_rows_of_an_earlier_month_fails_the_build(builds, tmp
     stops with the model's name instead."""
     import shutil
 
-    from dbt.cli.main import dbtRunner
-
     from smartcity.config import DBT_PROJECT_DIR
-    from smartcity.transformation.dbt import _arguments
+    from smartcity.transformation.dbt import run_dbt
 
     settings = builds[3]
     copy = load_settings(
@@ -345,10 +341,7 @@ def test_a_model_that_gives_rows_of_an_earlier_month_fails_the_build(builds, tmp
         con.execute("update pipeline.run_parameters set rebuild_from = date '2024-03-01'")
         before = con.execute("select count(*) from intermediate.int_city_first_reports").fetchone()
 
-    arguments = _arguments(copy, ["build", "--select", "int_city_first_reports"])
-    for option in ("--project-dir", "--profiles-dir"):
-        arguments[arguments.index(option) + 1] = str(project)
-    result = dbtRunner().invoke(arguments)
+    result = run_dbt(copy, ["build", "--select", "int_city_first_reports"], project_dir=project)
     assert not result.success
     (failed,) = [r for r in result.result.results if str(r.status) == "error"]
     assert (

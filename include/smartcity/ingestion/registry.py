@@ -6,11 +6,14 @@ The registry is reference data every figure depends on, so a broken registry sto
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -18,7 +21,8 @@ import pandas as pd
 
 from smartcity import contract
 from smartcity.errors import PermanentError
-from smartcity.ingestion.sources import LandingArea
+from smartcity.ingestion.pull import sha256_of
+from smartcity.ingestion.sources import REGISTRY_FILES, LandingArea
 from smartcity.normalize import normalize_code
 from smartcity.parsing import ParseError, clean_text, parse_date, parse_decimal, parse_month
 from smartcity.readers import UnreadableFile, read_registry_csv
@@ -332,6 +336,41 @@ def _ensure_removed_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+# The package that reads the registry: the normalisation, the parsers, the CSV reader, the contract's ranges.
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+
+
+@cache
+def _code_digest() -> str:
+    """A checksum of the pipeline's Python code: a new release may read the same files differently."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE_DIR.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE_DIR)).encode())
+        digest.update(sha256_of(path).encode())
+    return digest.hexdigest()
+
+
+def registry_identity(landing: LandingArea) -> str:
+    """What the registry tables are made of: each registry file's checksum (or its absence) and the code."""
+    digest = hashlib.sha256(_code_digest().encode())
+    for name in REGISTRY_FILES:
+        landing_file = landing.registry_file(name)
+        digest.update(f"{name}:{sha256_of(landing_file.local_path) if landing_file else '-'}\n".encode())
+    return digest.hexdigest()
+
+
+def _loaded_identity(con: duckdb.DuckDBPyConnection) -> str | None:
+    row = con.execute("select max(identity) from pipeline.registry_loaded").fetchone()
+    return row[0] if row else None
+
+
+def _loaded_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {
+        table: con.execute(f"select count(*) from registry.{table}").fetchone()[0]  # noqa: S608 (fixed names)
+        for table in ("cities", "projects", "plan_assessments")
+    }
+
+
 def load_registry(
     con: duckdb.DuckDBPyConnection, landing: LandingArea, removed_from: date | None = None
 ) -> dict[str, int]:
@@ -341,7 +380,21 @@ def load_registry(
     `removed_from` (the first month not yet published; None before any publication, when there is nothing
     published to keep): its last registry row is kept aside so the months already published keep their
     figures, and its rows from then on are quarantined as unknown.
+
+    The same files read by the same code give the same tables, and nobody left the registry since (the kept
+    rows follow the files alone): then the tables stay as they are and nothing is read (registry_identity;
+    at national scale the reading is most of a month's pull).
     """
+    identity = registry_identity(landing)
+    if _loaded_identity(con) == identity:
+        counts = _loaded_counts(con)
+        log.info(
+            "registry unchanged since it was loaded (same files, same code): %(cities)d cities, "
+            "%(projects)d projects, %(plan_assessments)d plan assessments",
+            counts,
+        )
+        _warn_left(con)
+        return counts
     cities, faults = normalise_cities(_read(landing, "cities.csv", required=True))
     city_codes = set(cities["city_code"].dropna())
     projects, project_faults = normalise_projects(_read(landing, "projects.csv", required=True), city_codes)
@@ -360,13 +413,21 @@ def load_registry(
     _replace_table(con, "registry.projects", projects, _PROJECT_TYPES)
     _replace_table(con, "registry.plan_assessments", assessments, _ASSESSMENT_TYPES)
     _ensure_removed_tables(con)
-    left = con.execute("select list(city_code order by city_code) from registry.removed_cities").fetchone()[0]
+    con.execute("delete from pipeline.registry_loaded")
+    con.execute("insert into pipeline.registry_loaded values (?, ?)", [identity, datetime.now(UTC)])
     con.commit()
     counts = {"cities": len(cities), "projects": len(projects), "plan_assessments": len(assessments)}
     log.info(
         "registry loaded: %(cities)d cities, %(projects)d projects, %(plan_assessments)d plan assessments",
         counts,
     )
+    _warn_left(con)
+    return counts
+
+
+def _warn_left(con: duckdb.DuckDBPyConnection) -> None:
+    """Every run says which cities have left the registry, loaded again or not."""
+    left = con.execute("select list(city_code order by city_code) from registry.removed_cities").fetchone()[0]
     if left:
         log.warning(
             "registry: %d cit%s left the registry (%s): the months already published keep their figures, "
@@ -375,4 +436,3 @@ def load_registry(
             "y" if len(left) == 1 else "ies",
             ", ".join(left),
         )
-    return counts

@@ -27,6 +27,7 @@ from smartcity.state import connect
 
 if TYPE_CHECKING:
     import duckdb
+    from dbt.cli.main import dbtRunnerResult
     from dbt.contracts.graph.manifest import Manifest
 
 log = logging.getLogger(__name__)
@@ -89,15 +90,15 @@ def read_rebuild_from(con: duckdb.DuckDBPyConnection) -> date:
     return row[0] if row and row[0] is not None else EVERY_MONTH
 
 
-def _arguments(settings: Settings, command: list[str]) -> list[str]:
+def _arguments(settings: Settings, command: list[str], project_dir: Path = DBT_PROJECT_DIR) -> list[str]:
     os.environ["SMARTCITY_PIPELINE_DB"] = str(settings.pipeline_db)
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "False")
     return [
         *command,
         "--project-dir",
-        str(DBT_PROJECT_DIR),
+        str(project_dir),
         "--profiles-dir",
-        str(DBT_PROJECT_DIR),
+        str(project_dir),
         "--target-path",
         str(settings.state_dir / "dbt_target"),
         "--log-path",
@@ -121,14 +122,30 @@ def parse_project(settings: Settings) -> Manifest:
     return result.result
 
 
-def _invoke(settings: Settings, command: list[str], manifest: Manifest | None = None) -> list:
+def run_dbt(
+    settings: Settings,
+    command: list[str],
+    manifest: Manifest | None = None,
+    project_dir: Path = DBT_PROJECT_DIR,
+) -> dbtRunnerResult:
+    """One dbt command on the build database, as the pipeline gives it (profile, target, variables), with
+    dbt's result as it is; the database is closed when dbt returns. `project_dir`: another copy of the project
+    (a test of a changed model)."""
     from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
 
-    args = _arguments(settings, command)
+    args = _arguments(settings, command, project_dir)
     log.info("dbt %s", " ".join(args))
     # The testing hook that kills a build half-way (failpoints.py); no callback at all otherwise.
     callbacks = [_model_built_failpoint] if armed("transform.") else []
-    result = dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
+    try:
+        return dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
+    finally:
+        _close_build_database()
+
+
+def _invoke(settings: Settings, command: list[str], manifest: Manifest | None = None) -> list:
+    """run_dbt, with a failing node or a dbt error raised as a TransformError; the nodes' results."""
+    result = run_dbt(settings, command, manifest)
     if result.exception is not None:
         fault = _storage_fault(settings, command[0], [str(result.exception)])
         raise fault or TransformError(
@@ -150,6 +167,18 @@ def _invoke(settings: Settings, command: list[str], manifest: Manifest | None = 
             + "\n  - ".join(failed or ["(see the dbt logs in the state folder)"])
         )
     return nodes
+
+
+def _close_build_database() -> None:
+    """Close the build database that dbt-duckdb keeps open (profiles.yml `keep_open`) until the process exits:
+    the steps after dbt open the same file in this process, and DuckDB refuses a second open with other
+    settings."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    with DuckDBConnectionManager._LOCK:
+        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
+    if environment is not None:
+        environment.close()
 
 
 def _model_built_failpoint(event) -> None:
