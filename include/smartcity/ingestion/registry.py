@@ -336,7 +336,7 @@ def _ensure_removed_tables(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-# The package that reads the registry: the normalisation, the parsers, the CSV reader, the contract's ranges.
+# The pipeline's package: the registry's reading, parsers and ranges are spread over it (readers/, parsing/).
 _PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
