@@ -129,18 +129,14 @@ def run_dbt(
     project_dir: Path = DBT_PROJECT_DIR,
 ) -> dbtRunnerResult:
     """One dbt command on the build database, as the pipeline gives it (profile, target, variables), with
-    dbt's result as it is; the database is closed when dbt returns. `project_dir`: another copy of the project
-    (a test of a changed model)."""
+    dbt's result as it is. `project_dir`: another copy of the project (a test of a changed model)."""
     from dbt.cli.main import dbtRunner  # heavy import: only in the step that needs it
 
     args = _arguments(settings, command, project_dir)
     log.info("dbt %s", " ".join(args))
     # The testing hook that kills a build half-way (failpoints.py); no callback at all otherwise.
     callbacks = [_model_built_failpoint] if armed("transform.") else []
-    try:
-        return dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
-    finally:
-        _close_build_database()
+    return dbtRunner(manifest=manifest, callbacks=callbacks).invoke(args)
 
 
 def _invoke(settings: Settings, command: list[str], manifest: Manifest | None = None) -> list:
@@ -167,18 +163,6 @@ def _invoke(settings: Settings, command: list[str], manifest: Manifest | None = 
             + "\n  - ".join(failed or ["(see the dbt logs in the state folder)"])
         )
     return nodes
-
-
-def _close_build_database() -> None:
-    """Close the build database that dbt-duckdb keeps open (profiles.yml `keep_open`) until the process exits:
-    the steps after dbt open the same file in this process, and DuckDB refuses a second open with other
-    settings."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-
-    with DuckDBConnectionManager._LOCK:
-        environment, DuckDBConnectionManager._ENV = DuckDBConnectionManager._ENV, None
-    if environment is not None:
-        environment.close()
 
 
 def _model_built_failpoint(event) -> None:
