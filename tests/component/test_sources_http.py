@@ -265,3 +265,25 @@ def test_the_token_never_reaches_the_logs_or_the_state(api, env, tmp_path, caplo
     assert caplog.records and not [r for r in caplog.records if TOKEN in r.getMessage()]
     stored = [p for p in settings.state_dir.rglob("*") if p.is_file()]
     assert stored and not [p for p in stored if TOKEN.encode() in p.read_bytes()]
+
+
+def test_the_pull_fetches_each_registry_file_once_and_not_again_while_it_is_the_same(api, env, tmp_path):
+    """The checksums that decide whether the registry changed and the rows loaded come from one download: two
+    requests could see two versions of a file, and the tables would be recorded as made of the other one."""
+    state, base = api
+    env.setenv("SMARTCITY_API_TOKEN", TOKEN)
+    settings = _settings(base, tmp_path)
+
+    def registry_requests(run_id: str) -> dict[str, int]:
+        plan = plan_run(settings, run_id)
+        state.log.clear()
+        run_pull(settings, plan)
+        names = [r.path.rsplit("/", 1)[1] for r in state.log if "/registry/" in r.path]
+        return {name: names.count(name) for name in sorted(set(names))}
+
+    every_file_once = {"cities.csv": 1, "plan_assessments.csv": 1, "projects.csv": 1}
+    assert registry_requests("run-1") == every_file_once
+    assert query(settings.pipeline_db, "select count(*) from registry.projects") == [
+        (len(PROJECTS.splitlines()) - 1,)
+    ]
+    assert registry_requests("run-2") == every_file_once  # read to know it is the same, and kept as loaded

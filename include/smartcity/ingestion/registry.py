@@ -22,7 +22,7 @@ import pandas as pd
 from smartcity import contract
 from smartcity.errors import PermanentError
 from smartcity.ingestion.pull import sha256_of
-from smartcity.ingestion.sources import REGISTRY_FILES, LandingArea
+from smartcity.ingestion.sources import REGISTRY_FILES, LandingArea, LandingFile
 from smartcity.normalize import normalize_code
 from smartcity.parsing import ParseError, clean_text, parse_date, parse_decimal, parse_month
 from smartcity.readers import UnreadableFile, read_registry_csv
@@ -121,8 +121,7 @@ def _email(text: str) -> str:
     return value
 
 
-def _read(landing: LandingArea, name: str, required: bool) -> list[dict]:
-    landing_file = landing.registry_file(name)
+def _read(landing_file: LandingFile | None, name: str, required: bool) -> list[dict]:
     if landing_file is None:
         if required:
             raise RegistryError([f"registry/{name} is missing from the landing area"])
@@ -350,11 +349,11 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
-def registry_identity(landing: LandingArea) -> str:
+def registry_identity(files: dict[str, LandingFile | None]) -> str:
     """What the registry tables are made of: each registry file's checksum (or its absence) and the code."""
     digest = hashlib.sha256(_code_digest().encode())
     for name in REGISTRY_FILES:
-        landing_file = landing.registry_file(name)
+        landing_file = files[name]
         digest.update(f"{name}:{sha256_of(landing_file.local_path) if landing_file else '-'}\n".encode())
     return digest.hexdigest()
 
@@ -385,7 +384,10 @@ def load_registry(
     rows follow the files alone): then the tables stay as they are and nothing is read (registry_identity;
     at national scale the reading is most of a month's pull).
     """
-    identity = registry_identity(landing)
+    # Each file fetched once: the checksums and the rows come from the same bytes, even from a remote landing
+    # area whose files change between two requests.
+    files = {name: landing.registry_file(name) for name in REGISTRY_FILES}
+    identity = registry_identity(files)
     if _loaded_identity(con) == identity:
         counts = _loaded_counts(con)
         log.info(
@@ -395,11 +397,13 @@ def load_registry(
         )
         _warn_left(con)
         return counts
-    cities, faults = normalise_cities(_read(landing, "cities.csv", required=True))
+    cities, faults = normalise_cities(_read(files["cities.csv"], "cities.csv", required=True))
     city_codes = set(cities["city_code"].dropna())
-    projects, project_faults = normalise_projects(_read(landing, "projects.csv", required=True), city_codes)
+    projects, project_faults = normalise_projects(
+        _read(files["projects.csv"], "projects.csv", required=True), city_codes
+    )
     assessments, assessment_faults = normalise_plan_assessments(
-        _read(landing, "plan_assessments.csv", required=False), city_codes
+        _read(files["plan_assessments.csv"], "plan_assessments.csv", required=False), city_codes
     )
     faults += project_faults + assessment_faults
     if faults:
