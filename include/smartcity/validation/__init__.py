@@ -5,7 +5,8 @@ from pathlib import Path
 # The Data Docs site's name, and where its index is: here, not in data_docs.py, so that saying where to look
 # does not import Great Expectations (seconds at every `smartcity run`).
 SITE_NAME = "local_site"
+SITE_FOLDER = f"uncommitted/data_docs/{SITE_NAME}"  # inside GX's folder, <state>/gx/
 
 
 def data_docs_index(state_dir: Path) -> Path:
-    return state_dir / "gx" / "uncommitted" / "data_docs" / SITE_NAME / "index.html"
+    return state_dir / "gx" / SITE_FOLDER / "index.html"

@@ -29,6 +29,8 @@ from great_expectations.render.renderer.site_builder import DefaultSiteIndexBuil
 from great_expectations.render.view import DefaultJinjaPageView
 from jinja2 import pass_context
 
+from smartcity.validation import SITE_FOLDER
+
 _MODULE = "smartcity.validation.data_docs"
 _PAGE_VIEW = {"module_name": _MODULE, "class_name": "EscapingPageView"}
 SITE_CONFIG: dict[str, Any] = {
@@ -37,7 +39,7 @@ SITE_CONFIG: dict[str, Any] = {
     "store_backend": {
         "class_name": "OfflineSiteStoreBackend",
         "module_name": _MODULE,
-        "base_directory": "uncommitted/data_docs/local_site/",
+        "base_directory": f"{SITE_FOLDER}/",
     },
     "site_index_builder": {
         "class_name": "OfflineSiteIndexBuilder",
