@@ -232,7 +232,7 @@ def run_transform(settings: Settings, plan: RunPlan, record: StepRecord) -> None
         return
     rebuild_from = earliest_month_changed(settings, plan)
     manifest = parse_project(settings)  # once: the build and the documentation share it
-    nodes = dbt_build(
+    built = dbt_build(
         settings,
         month_of(plan.report_month),
         rebuild_from=rebuild_from,
@@ -241,8 +241,9 @@ def run_transform(settings: Settings, plan: RunPlan, record: StepRecord) -> None
     )
     docs = dbt_docs(settings, manifest, plan.fingerprint)
     record.counts = {
-        "nodes": nodes,
+        "nodes": built.nodes,
         "rebuilt_from": f"{rebuild_from:%Y-%m}" if rebuild_from and not plan.rebuild else "all months",
+        "registry_kept": built.registry_kept,
     }
     record.paths = {"dbt_docs": str(docs)}
 

@@ -72,7 +72,8 @@ def _line(event: dict[str, Any]) -> str | None:
     if step == "transform":
         built = counts.get("rebuilt_from")
         scope = "every month rebuilt" if built == "all months" else f"months from {built} rebuilt"
-        return f"transform: dbt build passed ({counts.get('nodes', 0)} nodes; {scope})"
+        kept = "; the registry's nodes as the last build left them" if counts.get("registry_kept") else ""
+        return f"transform: dbt build passed ({counts.get('nodes', 0)} nodes; {scope}{kept})"
     if step == "publish":
         return f"publish: {(event.get('paths') or {}).get('warehouse', 'the warehouse')}"
     return None

@@ -63,6 +63,14 @@ create table if not exists pipeline.registry_loaded (
     loaded_at timestamptz not null
 );
 
+-- The registry the last dbt build that passed read (one row: the identity of pipeline.registry_loaded then).
+-- While the registry tables are still those, a month's build leaves the nodes that read only the registry,
+-- the seeds and the project as they are (transformation/dbt.py: month_selection).
+create table if not exists pipeline.registry_built (
+    identity varchar not null,
+    built_at timestamptz not null
+);
+
 -- A month is processed once a run that covered it has published the warehouse.
 create table if not exists pipeline.processed_months (
     month date primary key,

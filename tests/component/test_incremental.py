@@ -71,6 +71,10 @@ TABLES = [
     "bi.city_progress_monthly",
     "bi.city_quality_monthly",
     "bi.city_index_monthly",
+    # Built from the registry alone: the months after January keep them as January built them.
+    "marts.dim_cities",
+    "marts.dim_projects",
+    "marts.proposal_screening",
 ]
 
 

@@ -18,7 +18,7 @@ import os
 import shutil
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from smartcity.config import DBT_PROJECT_DIR, Settings
 from smartcity.errors import PermanentError, StorageError, storage_advice
@@ -170,22 +170,119 @@ def _model_built_failpoint(event) -> None:
         failpoint("transform.model_built")
 
 
+# The registry is the one source a month leaves as it was (the pull reads it again only when its files or the
+# code changed). The macros and configs through which a node reads the months a build covers:
+REGISTRY_SOURCE = "registry"
+RUN_PARAMETER_MACROS = frozenset({"macro.smartcity.report_month", "macro.smartcity.rebuild_from"})
+REBUILT_MONTHS_FILTER = "__rebuilt_months__"  # a data test's `where` (macros/get_where_subquery.sql)
+MONTHS_STRATEGY = "replace_months"  # the incremental strategy (macros/replace_months.sql)
+# Every data test calls get_where_subquery, and the replace_months models the strategy's macro: both read the
+# months only for a node configured so, which the configs above tell.
+CONFIGURED_READERS = frozenset(
+    {"macro.smartcity.get_where_subquery", "macro.smartcity.get_incremental_replace_months_sql"}
+)
+
+
+def _reads_run_parameters(manifest: Manifest, node) -> bool:
+    macros, seen = list(node.depends_on.macros), set()
+    while macros:  # the macros a node calls, and the ones they call
+        name = macros.pop()
+        if name in RUN_PARAMETER_MACROS:
+            return True
+        if name not in seen and name not in CONFIGURED_READERS and name in manifest.macros:
+            seen.add(name)
+            macros.extend(manifest.macros[name].depends_on.macros)
+    config = node.config
+    return REBUILT_MONTHS_FILTER in str(getattr(config, "where", None) or "") or (
+        getattr(config, "incremental_strategy", None) == MONTHS_STRATEGY
+    )
+
+
+def month_selection(manifest: Manifest) -> list[str]:
+    """dbt selectors of every node a month's build can change, for a registry as the last build had it: what
+    descends from a source other than the registry, and from a node that reads the months (the run
+    parameters). Data tests come with them (dbt's eager indirect selection: a test of a selected node runs,
+    so a relationship from a month's table to dim_cities is still checked). Left out: the nodes that read
+    only the registry, the seeds and the project (dim_cities, proposal_screening, the registry's snapshots
+    and their tests), whose inputs are those the last build read."""
+    sources = sorted({source.source_name for source in manifest.sources.values()} - {REGISTRY_SOURCE})
+    data_sources = {uid for uid, source in manifest.sources.items() if source.source_name in sources}
+    reads_data: dict[str, bool] = {}
+
+    def descends_from_data(uid: str) -> bool:
+        if uid not in reads_data:
+            node = manifest.nodes.get(uid)
+            parents = getattr(node.depends_on, "nodes", []) if node is not None else []  # seeds: none
+            reads_data[uid] = uid in data_sources or any(descends_from_data(parent) for parent in parents)
+        return reads_data[uid]
+
+    # Every node reading the months descends from the month's data today; listed all the same when one does
+    # not, so that a future model reading report_month() alone can never be left out.
+    readers = sorted(
+        node.name
+        for uid, node in manifest.nodes.items()
+        if _reads_run_parameters(manifest, node) and not descends_from_data(uid)
+    )
+    return [f"source:{name}+" for name in sources] + [f"{name}+" for name in readers]
+
+
+def _registry_identities(settings: Settings) -> tuple[str | None, str | None]:
+    """The identity of the registry tables as loaded now, and of those the last build that passed read."""
+    with connect(settings.pipeline_db, read_only=True) as con:
+        loaded = con.execute("select max(identity) from pipeline.registry_loaded").fetchone()
+        built = con.execute("select max(identity) from pipeline.registry_built").fetchone()
+    return (loaded[0] if loaded else None), (built[0] if built else None)
+
+
+def _record_registry_built(settings: Settings, identity: str | None) -> None:
+    with connect(settings.pipeline_db) as con:
+        con.begin()
+        con.execute("delete from pipeline.registry_built")
+        if identity is not None:
+            con.execute("insert into pipeline.registry_built values (?, now())", [identity])
+        con.commit()
+
+
+class Built(NamedTuple):
+    """What a build did: the nodes it ran, and whether it kept the registry's nodes as built."""
+
+    nodes: int
+    registry_kept: bool
+
+
 def dbt_build(
     settings: Settings,
     report_month: date,
     rebuild_from: date | None = None,
     full_refresh: bool = False,
     manifest: Manifest | None = None,
-) -> int:
+) -> Built:
     """Build everything but the unit tests; incremental models rebuild from `rebuild_from` on, or fully with
-    `full_refresh`."""
+    `full_refresh`.
+
+    An incremental build whose registry tables are those the last build that passed read builds only
+    `month_selection` (with the manifest): the nodes reading nothing but the registry, the seeds and the
+    project would come out as they are, their tests with the same verdict. Any other build builds every
+    node; a build that fails records nothing, so the next one builds every node again (a failing test of
+    the registry fails again)."""
     full = full_refresh or rebuild_from is None
     write_run_parameters(settings, report_month, None if full else rebuild_from)
-    command = ["build", *(["--full-refresh"] if full else []), "--exclude-resource-type", "unit_test"]
+    registry, registry_built = _registry_identities(settings)
+    narrowed = not full and manifest is not None and registry is not None and registry == registry_built
+    selection = ["--select", *month_selection(manifest)] if narrowed and manifest is not None else []
+    command = [
+        "build",
+        *(["--full-refresh"] if full else []),
+        *selection,
+        "--exclude-resource-type",
+        "unit_test",
+    ]
     nodes = _invoke(settings, command, manifest)
+    _record_registry_built(settings, registry)
     scope = "full rebuild" if full else f"incremental from {rebuild_from:%Y-%m}"
-    log.info("dbt build passed (%s): %d nodes", scope, len(nodes))
-    return len(nodes)
+    kept = "; the registry is as the last build read it: its nodes kept as built" if narrowed else ""
+    log.info("dbt build passed (%s): %d nodes%s", scope, len(nodes), kept)
+    return Built(nodes=len(nodes), registry_kept=narrowed)
 
 
 def dbt_docs(settings: Settings, manifest: Manifest | None = None, fingerprint: str | None = None) -> Path:
