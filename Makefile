@@ -121,7 +121,7 @@ bench: $(INSTALLED)
 
 # Mutation testing (tests/mutation/, README "Tests"): the catalogue of contract-rule mutants (SQL, GX suites and
 # rule-deciding Python; each applied alone to a copy of the repo, with the tests that must catch it), then mutmut
-# over the value parsers, the scheduled month and the row flags. Not part of `make test` (about 15 minutes: the catalogue 8, mutmut 5).
+# over the value parsers, the scheduled month and the row flags. Not part of `make test` (about 16 minutes: the catalogue 10.5, mutmut 5).
 .PHONY: mutation mutation-catalogue mutation-python
 mutation: mutation-catalogue mutation-python
 
