@@ -358,7 +358,8 @@ def registry_identity(files: dict[str, LandingFile | None]) -> str:
     return digest.hexdigest()
 
 
-def _loaded_identity(con: duckdb.DuckDBPyConnection) -> str | None:
+def loaded_identity(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The identity of the registry tables as loaded (None before the first load)."""
     row = con.execute("select max(identity) from pipeline.registry_loaded").fetchone()
     return row[0] if row else None
 
@@ -388,7 +389,7 @@ def load_registry(
     # area whose files change between two requests.
     files = {name: landing.registry_file(name) for name in REGISTRY_FILES}
     identity = registry_identity(files)
-    if _loaded_identity(con) == identity:
+    if loaded_identity(con) == identity:
         counts = _loaded_counts(con)
         log.info(
             "registry unchanged since it was loaded (same files, same code): %(cities)d cities, "

@@ -74,14 +74,15 @@ def dbt_vars(settings: Settings) -> dict:
 EVERY_MONTH = date(1900, 1, 1)
 
 
-def write_run_parameters(settings: Settings, report_month: date, rebuild_from: date | None) -> None:
+def write_run_parameters(
+    con: duckdb.DuckDBPyConnection, report_month: date, rebuild_from: date | None
+) -> None:
     """What this build covers, for the models to read (macros/report_month.sql): the last month, and the first
     month incremental models rebuild."""
-    with connect(settings.pipeline_db) as con:
-        con.execute("delete from pipeline.run_parameters")
-        con.execute(
-            "insert into pipeline.run_parameters values (?, ?)", [report_month, rebuild_from or EVERY_MONTH]
-        )
+    con.execute("delete from pipeline.run_parameters")
+    con.execute(
+        "insert into pipeline.run_parameters values (?, ?)", [report_month, rebuild_from or EVERY_MONTH]
+    )
 
 
 def read_rebuild_from(con: duckdb.DuckDBPyConnection) -> date:
@@ -226,12 +227,10 @@ def month_selection(manifest: Manifest) -> list[str]:
     return [f"source:{name}+" for name in sources] + [f"{name}+" for name in readers]
 
 
-def _registry_identities(settings: Settings) -> tuple[str | None, str | None]:
-    """The identity of the registry tables as loaded now, and of those the last build that passed read."""
-    with connect(settings.pipeline_db, read_only=True) as con:
-        loaded = con.execute("select max(identity) from pipeline.registry_loaded").fetchone()
-        built = con.execute("select max(identity) from pipeline.registry_built").fetchone()
-    return (loaded[0] if loaded else None), (built[0] if built else None)
+def _built_identity(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The identity of the registry tables the last build that passed read (None before it)."""
+    row = con.execute("select max(identity) from pipeline.registry_built").fetchone()
+    return row[0] if row else None
 
 
 def _record_registry_built(settings: Settings, identity: str | None) -> None:
@@ -265,11 +264,15 @@ def dbt_build(
     project would come out as they are, their tests with the same verdict. Any other build builds every
     node; a build that fails records nothing, so the next one builds every node again (a failing test of
     the registry fails again)."""
+    from smartcity.ingestion.registry import loaded_identity
+
     full = full_refresh or rebuild_from is None
-    write_run_parameters(settings, report_month, None if full else rebuild_from)
-    registry, registry_built = _registry_identities(settings)
-    narrowed = not full and manifest is not None and registry is not None and registry == registry_built
-    selection = ["--select", *month_selection(manifest)] if narrowed and manifest is not None else []
+    with connect(settings.pipeline_db) as con:
+        write_run_parameters(con, report_month, None if full else rebuild_from)
+        registry, registry_built = loaded_identity(con), _built_identity(con)
+    selection: list[str] = []
+    if not full and manifest is not None and registry is not None and registry == registry_built:
+        selection = ["--select", *month_selection(manifest)]
     command = [
         "build",
         *(["--full-refresh"] if full else []),
@@ -280,9 +283,9 @@ def dbt_build(
     nodes = _invoke(settings, command, manifest)
     _record_registry_built(settings, registry)
     scope = "full rebuild" if full else f"incremental from {rebuild_from:%Y-%m}"
-    kept = "; the registry is as the last build read it: its nodes kept as built" if narrowed else ""
+    kept = "; the registry is as the last build read it: its nodes kept as built" if selection else ""
     log.info("dbt build passed (%s): %d nodes%s", scope, len(nodes), kept)
-    return Built(nodes=len(nodes), registry_kept=narrowed)
+    return Built(nodes=len(nodes), registry_kept=bool(selection))
 
 
 def dbt_docs(settings: Settings, manifest: Manifest | None = None, fingerprint: str | None = None) -> Path:
